@@ -1,0 +1,2 @@
+//! The `telemetry` command.
+fn main() {}

@@ -1,0 +1,358 @@
+//! The catalog: every event type and every `emit!` call site linked into this binary.
+//!
+//! Each `#[derive(TelemetryEvent)]` and each `emit!` registers a static entry at compile
+//! time (through `inventory`), so the catalog is produced from the code itself and can
+//! be written to a file (the *tracking plan*) that teams review, lint and diff.
+//!
+//! One limit comes with link-time registration: a library crate that the binary never
+//! references is not linked at all, so its events are absent. Reference it once, e.g.
+//! `use shop_events as _;`, to bring them back.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::naming::{check_event_name, check_property_name};
+use crate::schema::{CallSite, EventSchema, Pii};
+
+/// Version of the catalog file format written by [`Catalog::to_json`].
+pub const CATALOG_FORMAT: u32 = 1;
+
+/// Registered by `#[derive(TelemetryEvent)]`.
+#[doc(hidden)]
+pub struct EventRegistration {
+    pub schema: fn() -> &'static EventSchema,
+}
+
+/// Registered by `emit!`.
+#[doc(hidden)]
+pub struct CallSiteRegistration {
+    pub schema: fn() -> &'static EventSchema,
+    pub call_site: CallSite,
+}
+
+inventory::collect!(EventRegistration);
+inventory::collect!(CallSiteRegistration);
+
+/// The tracking plan of a program: events with their call sites, sorted by name.
+///
+/// Get the running binary's catalog with [`catalog()`](crate::catalog()), or read a
+/// catalog file with [`Catalog::from_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Catalog {
+    /// Catalog file format version ([`CATALOG_FORMAT`]).
+    pub format: u32,
+    /// Every event, sorted by name (then by Rust type for duplicates).
+    pub events: Vec<CatalogEvent>,
+}
+
+/// One event of the catalog: its schema and where it is emitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CatalogEvent {
+    /// The event's schema.
+    #[serde(flatten)]
+    pub schema: EventSchema,
+    /// Every `emit!` of this event, sorted by file, line and column.
+    pub call_sites: Vec<CallSite>,
+}
+
+/// Collects the catalog of the running binary.
+///
+/// Cheap enough to call at startup or in tests; it walks the registered entries each
+/// time.
+///
+/// ```
+/// use telemetry_core::TelemetryEvent;
+///
+/// /// The app finished starting.
+/// #[derive(TelemetryEvent)]
+/// #[telemetry(name = "app.started", owner = "platform")]
+/// struct AppStarted;
+///
+/// let catalog = telemetry_core::catalog();
+/// assert!(catalog.event("app.started").is_some());
+/// ```
+pub fn catalog() -> Catalog {
+    let mut by_schema: BTreeMap<*const EventSchema, CatalogEvent> = BTreeMap::new();
+    for reg in inventory::iter::<EventRegistration> {
+        let schema = (reg.schema)();
+        by_schema
+            .entry(schema as *const _)
+            .or_insert_with(|| CatalogEvent {
+                schema: schema.clone(),
+                call_sites: Vec::new(),
+            });
+    }
+    for reg in inventory::iter::<CallSiteRegistration> {
+        let schema = (reg.schema)();
+        by_schema
+            .entry(schema as *const _)
+            .or_insert_with(|| CatalogEvent {
+                schema: schema.clone(),
+                call_sites: Vec::new(),
+            })
+            .call_sites
+            .push(reg.call_site.clone());
+    }
+    let mut events: Vec<CatalogEvent> = by_schema.into_values().collect();
+    for event in &mut events {
+        event.call_sites.sort();
+        event.call_sites.dedup();
+    }
+    events.sort_by(|a, b| {
+        (&a.schema.name, &a.schema.rust_type).cmp(&(&b.schema.name, &b.schema.rust_type))
+    });
+    Catalog {
+        format: CATALOG_FORMAT,
+        events,
+    }
+}
+
+impl Catalog {
+    /// The event with this name, if any.
+    pub fn event(&self, name: &str) -> Option<&CatalogEvent> {
+        self.events.iter().find(|e| e.schema.name == name)
+    }
+
+    /// The catalog file: pretty JSON with a stable order (events by name, properties in
+    /// declaration order, call sites by position) and a trailing newline, so that it
+    /// diffs well in review.
+    pub fn to_json(&self) -> String {
+        let mut out = serde_json::to_string_pretty(self)
+            .expect("a catalog holds only strings, numbers and booleans");
+        out.push('\n');
+        out
+    }
+
+    /// Reads a catalog file written by [`Catalog::to_json`].
+    pub fn from_json(json: &str) -> Result<Catalog, CatalogError> {
+        let catalog: Catalog = serde_json::from_str(json).map_err(CatalogError::Parse)?;
+        if catalog.format != CATALOG_FORMAT {
+            return Err(CatalogError::UnsupportedFormat(catalog.format));
+        }
+        Ok(catalog)
+    }
+
+    /// Checks the catalog as a whole: duplicate names (also clashes that differ only in
+    /// case), names that break the naming rule, missing descriptions and owners, and
+    /// events that no `emit!` sends. Returns every problem found, errors first.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut by_lower: BTreeMap<String, Vec<&CatalogEvent>> = BTreeMap::new();
+        for event in &self.events {
+            by_lower
+                .entry(event.schema.name.to_lowercase())
+                .or_default()
+                .push(event);
+        }
+        for group in by_lower.values().filter(|g| g.len() > 1) {
+            let types: Vec<String> = group
+                .iter()
+                .map(|e| format!("`{}` ({})", e.schema.name, e.schema.rust_type))
+                .collect();
+            let exact = group.iter().all(|e| e.schema.name == group[0].schema.name);
+            let (kind, what) = if exact {
+                (ProblemKind::DuplicateName, "is defined more than once")
+            } else {
+                (ProblemKind::CaseClash, "differs only in letter case")
+            };
+            problems.push(Problem {
+                kind,
+                event: group[0].schema.name.to_string(),
+                message: format!(
+                    "event name {what}: {}; give each event type its own name",
+                    types.join(", ")
+                ),
+            });
+        }
+        for event in &self.events {
+            let s = &event.schema;
+            let mut report = |kind, message: String| {
+                problems.push(Problem {
+                    kind,
+                    event: s.name.to_string(),
+                    message,
+                })
+            };
+            if let Err(why) = check_event_name(&s.name) {
+                report(ProblemKind::InvalidName, why);
+            }
+            for property in s.properties.iter() {
+                if let Err(why) = check_property_name(&property.name) {
+                    report(ProblemKind::InvalidName, format!("in `{}`: {why}", s.name));
+                }
+            }
+            if s.description.trim().is_empty() {
+                report(
+                    ProblemKind::MissingDescription,
+                    format!("`{}` has no description; add a doc comment to {}", s.name, s.rust_type),
+                );
+            }
+            if s.owner.trim().is_empty() {
+                report(
+                    ProblemKind::MissingOwner,
+                    format!(
+                        "`{}` has no owner; add `owner = \"team\"` to its #[telemetry(...)] attribute",
+                        s.name
+                    ),
+                );
+            }
+            if event.call_sites.is_empty() {
+                report(
+                    ProblemKind::NeverEmitted,
+                    format!(
+                        "`{}` is never sent: no `emit!` call site names {}; emit it or delete it",
+                        s.name, s.rust_type
+                    ),
+                );
+            }
+        }
+        problems.sort_by_key(|p| (p.severity(), p.event.clone()));
+        problems
+    }
+
+    /// Number of properties, over all events, that carry personal data.
+    pub fn pii_property_count(&self) -> usize {
+        self.events
+            .iter()
+            .flat_map(|e| e.schema.properties.iter())
+            .filter(|p| p.pii != Pii::None)
+            .count()
+    }
+}
+
+/// A problem found by [`Catalog::validate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Problem {
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// Name of the event concerned.
+    pub event: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl Problem {
+    /// How serious the problem is.
+    pub fn severity(&self) -> Severity {
+        self.kind.severity()
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]: {}", self.severity(), self.kind.id(), self.message)
+    }
+}
+
+/// Kinds of [`Problem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// Two event types share a name.
+    DuplicateName,
+    /// Two event names differ only in letter case.
+    CaseClash,
+    /// The name breaks the `object.action` rule.
+    InvalidName,
+    /// The event has no description.
+    MissingDescription,
+    /// The event has no owner.
+    MissingOwner,
+    /// No `emit!` sends the event.
+    NeverEmitted,
+}
+
+impl ProblemKind {
+    /// Stable identifier, e.g. `duplicate-name`.
+    pub const fn id(self) -> &'static str {
+        match self {
+            ProblemKind::DuplicateName => "duplicate-name",
+            ProblemKind::CaseClash => "case-clash",
+            ProblemKind::InvalidName => "invalid-name",
+            ProblemKind::MissingDescription => "missing-description",
+            ProblemKind::MissingOwner => "missing-owner",
+            ProblemKind::NeverEmitted => "never-emitted",
+        }
+    }
+
+    /// Errors make a catalog unusable for analysis; warnings need a decision.
+    pub const fn severity(self) -> Severity {
+        match self {
+            ProblemKind::DuplicateName
+            | ProblemKind::CaseClash
+            | ProblemKind::InvalidName
+            | ProblemKind::MissingDescription => Severity::Error,
+            ProblemKind::MissingOwner | ProblemKind::NeverEmitted => Severity::Warning,
+        }
+    }
+}
+
+/// Severity of a [`Problem`]; errors sort first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Must be fixed.
+    Error,
+    /// Should be looked at.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// Why a catalog file could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// Not valid catalog JSON.
+    Parse(serde_json::Error),
+    /// Written by a newer (or unknown) version of the format.
+    UnsupportedFormat(u32),
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CatalogError::Parse(e) => write!(
+                f,
+                "not a valid catalog file ({e}); regenerate it from the program with `telemetry_core::catalog().to_json()`"
+            ),
+            CatalogError::UnsupportedFormat(v) => write!(
+                f,
+                "catalog format {v} is not supported (this version reads format {CATALOG_FORMAT}); upgrade telemetry-core"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CatalogError::Parse(e) => Some(e),
+            CatalogError::UnsupportedFormat(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_format() {
+        let err = Catalog::from_json(r#"{"format": 99, "events": []}"#).unwrap_err();
+        assert!(err.to_string().contains("format 99"), "{err}");
+        let err = Catalog::from_json("{").unwrap_err();
+        assert!(err.to_string().contains("not a valid catalog file"), "{err}");
+    }
+}

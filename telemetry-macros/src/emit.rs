@@ -1,0 +1,111 @@
+//! `emit!`: registers the call site in the catalog and hands the event over.
+//!
+//! The catalog must know which event each call site sends even for code that never
+//! runs, so the event's type has to be visible in the macro input: a struct literal
+//! (`emit!(Event { .. })`), a unit struct (`emit!(Event)`), or a type and a value
+//! (`emit!(Event, value)`).
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Expr, Token, Type};
+
+const FORMS: &str = "write `emit!(EventType { field: value, .. })`, `emit!(UnitEvent)`, or `emit!(EventType, value)` for a value built elsewhere";
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let mut tokens = input.into_iter();
+    let krate = match tokens.next() {
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => g.stream(),
+        _ => quote!(::telemetry_core),
+    };
+    let rest: TokenStream = tokens.collect();
+    match parse.parse2(rest) {
+        Ok((ty, value)) => generate(&krate, &ty, &value),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+fn parse(input: ParseStream<'_>) -> syn::Result<(Type, Expr)> {
+    if input.is_empty() {
+        return Err(syn::Error::new(Span::call_site(), format!("`emit!` needs an event; {FORMS}")));
+    }
+    // `Type, value`
+    let fork = input.fork();
+    if let Ok(ty) = fork.parse::<Type>() {
+        if fork.parse::<Token![,]>().is_ok() && !fork.is_empty() {
+            let value: Expr = fork.parse()?;
+            let _ = fork.parse::<Option<Token![,]>>()?;
+            if fork.is_empty() {
+                use syn::parse::discouraged::Speculative;
+                input.advance_to(&fork);
+                return Ok((ty, value));
+            }
+        }
+    }
+    let expr: Expr = input.parse()?;
+    let _ = input.parse::<Option<Token![,]>>()?;
+    if !input.is_empty() {
+        return Err(input.error(format!("unexpected tokens after the event; {FORMS}")));
+    }
+    let ty = match &expr {
+        Expr::Struct(s) if s.qself.is_none() => Type::Path(syn::TypePath {
+            qself: None,
+            path: s.path.clone(),
+        }),
+        Expr::Path(p) if p.qself.is_none() => {
+            let looks_like_value = p.path.get_ident().is_some_and(|i| {
+                i.to_string()
+                    .trim_start_matches("r#")
+                    .starts_with(|c: char| c.is_lowercase() || c == '_')
+            });
+            if looks_like_value {
+                return Err(syn::Error::new(
+                    expr.span(),
+                    format!(
+                        "`emit!` needs the event's type to record this call site in the catalog; write `emit!(EventType, {})`",
+                        quote!(#p)
+                    ),
+                ));
+            }
+            Type::Path(syn::TypePath {
+                qself: None,
+                path: p.path.clone(),
+            })
+        }
+        _ => {
+            return Err(syn::Error::new(
+                expr.span(),
+                format!("`emit!` needs the event's type to record this call site in the catalog; {FORMS}"),
+            ));
+        }
+    };
+    Ok((ty, expr))
+}
+
+fn generate(krate: &TokenStream, ty: &Type, value: &Expr) -> TokenStream {
+    let event = syn::Ident::new("__telemetry_event", Span::mixed_site());
+    let span = ty.span();
+    let schema = quote_spanned! {span=> <#ty as #krate::__private::TelemetryEvent>::schema };
+    quote! {
+        {
+            #[allow(elided_lifetimes_in_paths)]
+            const _: () = {
+                #krate::__private::inventory::submit! {
+                    #krate::__private::CallSiteRegistration {
+                        schema: #schema,
+                        call_site: #krate::__private::CallSite::new_static(
+                            ::core::file!(),
+                            ::core::line!(),
+                            ::core::column!(),
+                            ::core::module_path!(),
+                        ),
+                    }
+                }
+            };
+            #[allow(elided_lifetimes_in_paths)]
+            let #event: #ty = #value;
+            #krate::__private::emit_event(&#event);
+        }
+    }
+}

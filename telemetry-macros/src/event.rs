@@ -1,0 +1,156 @@
+//! Code generation for `#[derive(TelemetryEvent)]`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{DeriveInput, Lifetime, Path, Type};
+
+use crate::ast::Event;
+use crate::check::{self, ValidEvent};
+use crate::ctxt::Ctxt;
+use crate::fallback;
+
+pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let Some(event) = Event::from_input(&mut cx, input) else {
+        return fallback::event(input, cx, None);
+    };
+    let valid = check::event(&mut cx, &event);
+    if cx.has_errors() {
+        return fallback::event(input, cx, event.krate.as_ref());
+    }
+    generate(&event, &valid)
+}
+
+/// The path generated code uses to reach `telemetry_core`.
+pub(crate) fn krate(path: Option<&Path>) -> TokenStream {
+    match path {
+        Some(p) => quote!(#p),
+        None => quote!(::telemetry_core),
+    }
+}
+
+fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
+    let krate = krate(event.krate.as_ref());
+    let input = event.input;
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let name = &valid.name;
+    let version = valid.version;
+    let description = &event.description;
+    let category = event.category.as_ref().map(|l| l.value()).unwrap_or_default();
+    let owner = event.owner.as_ref().map(|l| l.value()).unwrap_or_default();
+    let ident_str = ident.to_string();
+
+    let mut schemas = Vec::new();
+    let mut visits = Vec::new();
+    for (property, checked) in event.properties.iter().zip(&valid.properties) {
+        let Some((prop_name, pii)) = checked else {
+            continue;
+        };
+        let index = schemas.len();
+        let ty = property.ty;
+        let static_ty = with_static_lifetimes(ty);
+        let rust_type = type_string(ty);
+        let pii = format_ident!("{}", pii.variant());
+        let doc = &property.description;
+        let span = ty.span();
+        schemas.push(quote_spanned! {span=>
+            #krate::__private::PropertySchema::new_static(
+                #prop_name,
+                <#static_ty as #krate::__private::TelemetryProperty>::TYPE,
+                #rust_type,
+                <#static_ty as #krate::__private::TelemetryProperty>::OPTIONAL,
+                #krate::__private::Pii::#pii,
+                #doc,
+                <#static_ty as #krate::__private::TelemetryProperty>::VALUES,
+            )
+        });
+        let field = property.ident;
+        visits.push(quote_spanned! {span=>
+            visitor.property(#index, #krate::__private::TelemetryProperty::to_value(&self.#field));
+        });
+    }
+    if visits.is_empty() {
+        visits.push(quote!(let _ = visitor;));
+    }
+
+    let count = schemas.len();
+    let static_lifetimes = input.generics.lifetimes().map(|_| quote!('static));
+    let registered_ty = if input.generics.params.is_empty() {
+        quote!(#ident)
+    } else {
+        quote!(#ident<#(#static_lifetimes),*>)
+    };
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::TelemetryEvent for #ident #ty_generics #where_clause {
+                fn schema() -> &'static #krate::__private::EventSchema {
+                    static PROPERTIES: [#krate::__private::PropertySchema; #count] = [#(#schemas),*];
+                    static SCHEMA: #krate::__private::EventSchema = #krate::__private::EventSchema::new_static(
+                        #name,
+                        #version,
+                        #description,
+                        #category,
+                        #owner,
+                        ::core::concat!(::core::module_path!(), "::", #ident_str),
+                        &PROPERTIES,
+                    );
+                    &SCHEMA
+                }
+
+                fn visit_properties(&self, visitor: &mut dyn #krate::__private::PropertyVisitor) {
+                    #(#visits)*
+                }
+            }
+
+            #krate::__private::inventory::submit! {
+                #krate::__private::EventRegistration {
+                    schema: <#registered_ty as #krate::__private::TelemetryEvent>::schema,
+                }
+            }
+        };
+    }
+}
+
+/// The type with every lifetime replaced by `'static`: the schema lives in a `static`,
+/// which cannot name the impl's lifetime parameters.
+fn with_static_lifetimes(ty: &Type) -> Type {
+    struct Staticize;
+    impl VisitMut for Staticize {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+            *lifetime = Lifetime::new("'static", lifetime.span());
+        }
+    }
+    let mut ty = ty.clone();
+    Staticize.visit_type_mut(&mut ty);
+    ty
+}
+
+/// The type as written, with the spacing a person would use (`Option<Cow<'a, str>>`).
+pub(crate) fn type_string(ty: &Type) -> String {
+    let raw = quote!(#ty).to_string();
+    let mut s = raw;
+    for (from, to) in [(" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ","), (" :: ", "::"), (":: ", "::"), ("& ", "&")] {
+        s = s.replace(from, to);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_strings_read_naturally() {
+        let ty: Type = syn::parse_quote!(Option<std::borrow::Cow<'a, str>>);
+        assert_eq!(type_string(&ty), "Option<std::borrow::Cow<'a, str>>");
+        let ty: Type = syn::parse_quote!(&'a str);
+        assert_eq!(type_string(&ty), "&'a str");
+    }
+}

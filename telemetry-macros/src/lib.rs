@@ -1,0 +1,42 @@
+//! Procedural macros of `telemetry-core`. Use them through `telemetry-core`, which
+//! re-exports them; the generated code names `::telemetry_core`.
+//!
+//! Layout: `attr` parses `#[telemetry(...)]`, `ast` is the parsed model, `check`
+//! validates it (every error is collected in a `Ctxt` and reported at once),
+//! `event` and `property` generate code, `fallback` generates a stand-in impl when the
+//! input has errors so one mistake does not cascade, and `emit` implements `emit!`.
+
+mod ast;
+mod attr;
+mod check;
+mod ctxt;
+mod emit;
+mod event;
+mod fallback;
+#[allow(unreachable_pub, dead_code)]
+mod naming;
+mod property;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Derives `TelemetryEvent`; documented on the re-export in `telemetry_core`.
+#[proc_macro_derive(TelemetryEvent, attributes(telemetry))]
+pub fn derive_telemetry_event(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    event::expand(&input).into()
+}
+
+/// Derives `TelemetryProperty`; documented on the re-export in `telemetry_core`.
+#[proc_macro_derive(TelemetryProperty, attributes(telemetry))]
+pub fn derive_telemetry_property(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    property::expand(&input).into()
+}
+
+/// Implementation of `telemetry_core::emit!`; not meant to be called directly.
+#[doc(hidden)]
+#[proc_macro]
+pub fn emit_call_site(input: TokenStream) -> TokenStream {
+    emit::expand(input.into()).into()
+}

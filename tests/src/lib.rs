@@ -1,0 +1,1 @@
+//! Cross-crate tests of telemetry-core live in `tests/`.
