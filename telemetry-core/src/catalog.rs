@@ -188,7 +188,10 @@ impl Catalog {
             if s.description.trim().is_empty() {
                 report(
                     ProblemKind::MissingDescription,
-                    format!("`{}` has no description; add a doc comment to {}", s.name, s.rust_type),
+                    format!(
+                        "`{}` has no description; add a doc comment to {}",
+                        s.name, s.rust_type
+                    ),
                 );
             }
             if s.owner.trim().is_empty() {
@@ -245,7 +248,13 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", self.severity(), self.kind.id(), self.message)
+        write!(
+            f,
+            "{}[{}]: {}",
+            self.severity(),
+            self.kind.id(),
+            self.message
+        )
     }
 }
 
@@ -353,6 +362,9 @@ mod tests {
         let err = Catalog::from_json(r#"{"format": 99, "events": []}"#).unwrap_err();
         assert!(err.to_string().contains("format 99"), "{err}");
         let err = Catalog::from_json("{").unwrap_err();
-        assert!(err.to_string().contains("not a valid catalog file"), "{err}");
+        assert!(
+            err.to_string().contains("not a valid catalog file"),
+            "{err}"
+        );
     }
 }

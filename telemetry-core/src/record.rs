@@ -147,7 +147,8 @@ mod tests {
 
     #[test]
     fn timestamp_is_rfc3339_millis_utc() {
-        let t = Timestamp::from_system_time(UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456));
+        let t =
+            Timestamp::from_system_time(UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456));
         assert_eq!(t.to_string(), "2023-11-14T22:13:20.123Z");
         let back: Timestamp = serde_json::from_str("\"2023-11-14T22:13:20.123Z\"").unwrap();
         assert_eq!(back, t);
@@ -173,8 +174,14 @@ mod tests {
             },
         };
         let line = record.to_json();
-        assert!(line.starts_with(r#"{"format":1,"type":"event","id":""#), "{line}");
-        assert!(!line.contains("user_id") && !line.contains("null"), "{line}");
+        assert!(
+            line.starts_with(r#"{"format":1,"type":"event","id":""#),
+            "{line}"
+        );
+        assert!(
+            !line.contains("user_id") && !line.contains("null"),
+            "{line}"
+        );
         assert_eq!(Record::from_json(&line).unwrap(), record);
     }
 }

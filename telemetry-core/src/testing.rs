@@ -258,11 +258,17 @@ pub fn assert_catalog_snapshot(path: impl AsRef<Path>) {
     if update || (expected.is_none() && !in_ci) {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).unwrap_or_else(|e| {
-                panic!("cannot create `{}` for the catalog snapshot: {e}", dir.display())
+                panic!(
+                    "cannot create `{}` for the catalog snapshot: {e}",
+                    dir.display()
+                )
             });
         }
         std::fs::write(path, &actual).unwrap_or_else(|e| {
-            panic!("cannot write the catalog snapshot `{}`: {e}", path.display())
+            panic!(
+                "cannot write the catalog snapshot `{}`: {e}",
+                path.display()
+            )
         });
         eprintln!("telemetry: wrote the catalog snapshot `{}`", path.display());
         return;

@@ -141,7 +141,9 @@ macro_rules! value_eq {
         }
     )*};
 }
-value_eq!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64, bool);
+value_eq!(
+    u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64, bool
+);
 
 impl PartialEq<&str> for Value {
     fn eq(&self, other: &&str) -> bool {
@@ -287,7 +289,10 @@ mod tests {
 
     #[test]
     fn non_finite_floats_become_null() {
-        assert_eq!(serde_json::to_string(&Value::Float(f64::NAN)).unwrap(), "null");
+        assert_eq!(
+            serde_json::to_string(&Value::Float(f64::NAN)).unwrap(),
+            "null"
+        );
     }
 
     #[test]

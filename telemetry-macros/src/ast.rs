@@ -95,7 +95,10 @@ impl<'a> Event<'a> {
                 return None;
             }
             Data::Union(u) => {
-                cx.error_spanned_by(&u.union_token, "an event must be a struct with named fields");
+                cx.error_spanned_by(
+                    &u.union_token,
+                    "an event must be a struct with named fields",
+                );
                 return None;
             }
         };
@@ -210,7 +213,10 @@ fn crate_path(cx: &mut Ctxt, entry: &attr::Entry) -> Option<Path> {
     match lit.parse::<Path>() {
         Ok(p) => Some(p),
         Err(_) => {
-            cx.error_spanned_by(&lit, "`crate` takes a path in a string, e.g. `crate = \"my_app::telemetry_core\"`");
+            cx.error_spanned_by(
+                &lit,
+                "`crate` takes a path in a string, e.g. `crate = \"my_app::telemetry_core\"`",
+            );
             None
         }
     }

@@ -45,7 +45,10 @@ pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute], allowed: &[&str], on: &s
                 .path
                 .get_ident()
                 .map(|i| i.to_string().trim_start_matches("r#").to_owned())
-                .unwrap_or_else(|| { let p = &meta.path; quote::quote!(#p).to_string() });
+                .unwrap_or_else(|| {
+                    let p = &meta.path;
+                    quote::quote!(#p).to_string()
+                });
             let key_span = meta.path.span();
             let value = if meta.input.peek(Token![=]) {
                 Some(meta.value()?.parse::<Expr>()?)
@@ -132,14 +135,20 @@ impl Entry {
             Some(other) => {
                 cx.error_spanned_by(
                     other,
-                    format!("`{}` takes a string literal, e.g. `{} = {example}`", self.key, self.key),
+                    format!(
+                        "`{}` takes a string literal, e.g. `{} = {example}`",
+                        self.key, self.key
+                    ),
                 );
                 None
             }
             None => {
                 cx.error_at(
                     self.key_span,
-                    format!("`{}` needs a value, e.g. `{} = {example}`", self.key, self.key),
+                    format!(
+                        "`{}` needs a value, e.g. `{} = {example}`",
+                        self.key, self.key
+                    ),
                 );
                 None
             }
@@ -155,14 +164,20 @@ impl Entry {
             Some(other) => {
                 cx.error_spanned_by(
                     other,
-                    format!("`{}` takes an integer literal, e.g. `{} = {example}`", self.key, self.key),
+                    format!(
+                        "`{}` takes an integer literal, e.g. `{} = {example}`",
+                        self.key, self.key
+                    ),
                 );
                 None
             }
             None => {
                 cx.error_at(
                     self.key_span,
-                    format!("`{}` needs a value, e.g. `{} = {example}`", self.key, self.key),
+                    format!(
+                        "`{}` needs a value, e.g. `{} = {example}`",
+                        self.key, self.key
+                    ),
                 );
                 None
             }
@@ -172,7 +187,10 @@ impl Entry {
     /// A bare flag such as `skip`; reports a value given to it.
     pub(crate) fn flag(&self, cx: &mut Ctxt) -> bool {
         if let Some(v) = &self.value {
-            cx.error_spanned_by(v, format!("`{}` takes no value; write just `{}`", self.key, self.key));
+            cx.error_spanned_by(
+                v,
+                format!("`{}` takes no value; write just `{}`", self.key, self.key),
+            );
         }
         true
     }

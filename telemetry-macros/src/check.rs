@@ -67,7 +67,10 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
     for (key, lit) in [("category", &event.category), ("owner", &event.owner)] {
         if let Some(lit) = lit {
             if lit.value().trim().is_empty() {
-                cx.error_spanned_by(lit, format!("`{key}` is empty; name it or leave `{key}` out"));
+                cx.error_spanned_by(
+                    lit,
+                    format!("`{key}` is empty; name it or leave `{key}` out"),
+                );
             }
         }
     }
@@ -75,7 +78,10 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
         Some(lit) => match lit.base10_parse::<u32>() {
             Ok(v) if v >= 1 => v,
             _ => {
-                cx.error_spanned_by(lit, "`version` is a whole number from 1 up, e.g. `version = 2`");
+                cx.error_spanned_by(
+                    lit,
+                    "`version` is a whole number from 1 up, e.g. `version = 2`",
+                );
                 1
             }
         },
@@ -87,7 +93,10 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
     let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
     for property in &event.properties {
         if let Some(skip) = property.skip {
-            for (key, given) in [("rename", property.rename.is_some()), ("pii", property.pii.is_some())] {
+            for (key, given) in [
+                ("rename", property.rename.is_some()),
+                ("pii", property.pii.is_some()),
+            ] {
                 if given {
                     cx.error_at(
                         skip,
@@ -227,10 +236,17 @@ pub(crate) fn property_enum(cx: &mut Ctxt, parsed: &PropertyEnum<'_>) -> Vec<Str
         Some(lit) => match RENAME_RULES.iter().find(|(n, _)| *n == lit.value()) {
             Some((_, rule)) => *rule,
             None => {
-                let names: Vec<String> = RENAME_RULES.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+                let names: Vec<String> = RENAME_RULES
+                    .iter()
+                    .map(|(n, _)| format!("\"{n}\""))
+                    .collect();
                 cx.error_spanned_by(
                     lit,
-                    format!("unknown `rename_all` rule `{}`; use one of {}", lit.value(), names.join(", ")),
+                    format!(
+                        "unknown `rename_all` rule `{}`; use one of {}",
+                        lit.value(),
+                        names.join(", ")
+                    ),
                 );
                 RenameRule::Snake
             }
@@ -250,7 +266,10 @@ pub(crate) fn property_enum(cx: &mut Ctxt, parsed: &PropertyEnum<'_>) -> Vec<Str
             None => rule.apply(&variant.ident.to_string()),
         };
         if values.contains(&value) {
-            let span = variant.rename.as_ref().map_or(variant.ident.span(), |l| l.span());
+            let span = variant
+                .rename
+                .as_ref()
+                .map_or(variant.ident.span(), |l| l.span());
             cx.error_at(
                 span,
                 format!("value `{value}` is used by two variants; give one of them another `#[telemetry(rename = \"...\")]`"),
@@ -289,7 +308,10 @@ mod tests {
         assert_eq!(RenameRule::Kebab.apply("OrderAgain"), "order-again");
         assert_eq!(RenameRule::Camel.apply("OrderAgain"), "orderAgain");
         assert_eq!(RenameRule::Pascal.apply("OrderAgain"), "OrderAgain");
-        assert_eq!(RenameRule::ScreamingSnake.apply("OrderAgain"), "ORDER_AGAIN");
+        assert_eq!(
+            RenameRule::ScreamingSnake.apply("OrderAgain"),
+            "ORDER_AGAIN"
+        );
         assert_eq!(RenameRule::Lower.apply("OrderAgain"), "orderagain");
         assert_eq!(RenameRule::Upper.apply("Upi"), "UPI");
         assert_eq!(RenameRule::Snake.apply("Http2Push"), "http2_push");

@@ -13,7 +13,8 @@ pub(crate) struct Ctxt {
 impl Ctxt {
     /// An error pointing at `tokens`.
     pub(crate) fn error_spanned_by<T: ToTokens, M: Display>(&mut self, tokens: T, message: M) {
-        self.errors.push(syn::Error::new_spanned(tokens.into_token_stream(), message));
+        self.errors
+            .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
     }
 
     /// An error at a span.
@@ -32,6 +33,9 @@ impl Ctxt {
 
     /// Every error as `compile_error!` invocations.
     pub(crate) fn into_compile_errors(self) -> TokenStream {
-        self.errors.into_iter().map(|e| e.to_compile_error()).collect()
+        self.errors
+            .into_iter()
+            .map(|e| e.to_compile_error())
+            .collect()
     }
 }

@@ -28,7 +28,10 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 
 fn parse(input: ParseStream<'_>) -> syn::Result<(Type, Expr)> {
     if input.is_empty() {
-        return Err(syn::Error::new(Span::call_site(), format!("`emit!` needs an event; {FORMS}")));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("`emit!` needs an event; {FORMS}"),
+        ));
     }
     // `Type, value`
     let fork = input.fork();
@@ -76,7 +79,9 @@ fn parse(input: ParseStream<'_>) -> syn::Result<(Type, Expr)> {
         _ => {
             return Err(syn::Error::new(
                 expr.span(),
-                format!("`emit!` needs the event's type to record this call site in the catalog; {FORMS}"),
+                format!(
+                    "`emit!` needs the event's type to record this call site in the catalog; {FORMS}"
+                ),
             ));
         }
     };

@@ -39,7 +39,11 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
     let name = &valid.name;
     let version = valid.version;
     let description = &event.description;
-    let category = event.category.as_ref().map(|l| l.value()).unwrap_or_default();
+    let category = event
+        .category
+        .as_ref()
+        .map(|l| l.value())
+        .unwrap_or_default();
     let owner = event.owner.as_ref().map(|l| l.value()).unwrap_or_default();
     let ident_str = ident.to_string();
 
@@ -136,7 +140,15 @@ fn with_static_lifetimes(ty: &Type) -> Type {
 pub(crate) fn type_string(ty: &Type) -> String {
     let raw = quote!(#ty).to_string();
     let mut s = raw;
-    for (from, to) in [(" <", "<"), ("< ", "<"), (" >", ">"), (" ,", ","), (" :: ", "::"), (":: ", "::"), ("& ", "&")] {
+    for (from, to) in [
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        (" :: ", "::"),
+        (":: ", "::"),
+        ("& ", "&"),
+    ] {
         s = s.replace(from, to);
     }
     s

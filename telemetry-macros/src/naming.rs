@@ -11,7 +11,9 @@
 /// The derive applies the same rule at compile time. Returns what is wrong otherwise.
 pub fn check_event_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err("the event name is empty; write it as `object.action`, e.g. `cart.item_added`".into());
+        return Err(
+            "the event name is empty; write it as `object.action`, e.g. `cart.item_added`".into(),
+        );
     }
     let segments: Vec<&str> = name.split('.').collect();
     if segments.len() < 2 {
@@ -99,7 +101,16 @@ mod tests {
         assert!(check_event_name("cart.item_added").is_ok());
         assert!(check_event_name("checkout.payment.failed").is_ok());
         assert!(check_event_name("a1.b2").is_ok());
-        for bad in ["cart", "Cart.Added", "cart..added", ".cart", "cart.", "cart.item-added", "1cart.added", ""] {
+        for bad in [
+            "cart",
+            "Cart.Added",
+            "cart..added",
+            ".cart",
+            "cart.",
+            "cart.item-added",
+            "1cart.added",
+            "",
+        ] {
             assert!(check_event_name(bad).is_err(), "{bad} should be rejected");
         }
         let msg = check_event_name("Cart.ItemAdded").unwrap_err();

@@ -23,9 +23,9 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let variants = parsed.variants.iter().map(|v| v.ident);
-    let arms = variants
-        .zip(&values)
-        .map(|(variant, value)| quote!(Self::#variant => #krate::__private::PropertyValue::Str(#value),));
+    let arms = variants.zip(&values).map(
+        |(variant, value)| quote!(Self::#variant => #krate::__private::PropertyValue::Str(#value),),
+    );
     quote! {
         #[doc(hidden)]
         #[allow(unused_qualifications, clippy::all)]

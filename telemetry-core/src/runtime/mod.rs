@@ -70,11 +70,13 @@ pub fn emit_event<E: TelemetryEvent>(event: &E) {
 #[inline(never)]
 fn emit_slow(state: usize, schema: &'static EventSchema, event: &dyn TelemetryEvent) {
     let mut values = Vec::with_capacity(schema.properties.len());
-    event.visit_properties(&mut |index: usize, value: crate::property::PropertyValue<'_>| {
-        if let Some(v) = Value::from_property(value) {
-            values.push((index, v));
-        }
-    });
+    event.visit_properties(
+        &mut |index: usize, value: crate::property::PropertyValue<'_>| {
+            if let Some(v) = Value::from_property(value) {
+                values.push((index, v));
+            }
+        },
+    );
     let pending = PendingEvent {
         schema,
         id: uuid::Uuid::now_v7(),
@@ -259,7 +261,8 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
         paths.push(PathBuf::from(DEFAULT_JSONL_PATH));
     }
     for path in paths {
-        let sink = JsonlSink::create(&path).map_err(|source| InitError::OpenFile { path, source })?;
+        let sink =
+            JsonlSink::create(&path).map_err(|source| InitError::OpenFile { path, source })?;
         sinks.push(Box::new(sink));
     }
     let context = Context {

@@ -84,7 +84,10 @@ mod tests {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         let p = PiiPolicy::new(Some(b"Jefe"));
         let h = p
-            .apply(Pii::Hash, Value::String("what do ya want for nothing?".into()))
+            .apply(
+                Pii::Hash,
+                Value::String("what do ya want for nothing?".into()),
+            )
             .unwrap();
         assert_eq!(h, "5bdcc146bf60754e6a042426089575c7");
     }
@@ -93,8 +96,14 @@ mod tests {
     fn redact_drop_and_missing_key() {
         let p = PiiPolicy::new(None);
         assert_eq!(p.apply(Pii::Drop, Value::UInt(1)), None);
-        assert_eq!(p.apply(Pii::Redact, Value::UInt(1)), Some(Value::String(REDACTED.into())));
-        assert_eq!(p.apply(Pii::Hash, "x".into()), Some(Value::String(REDACTED.into())));
+        assert_eq!(
+            p.apply(Pii::Redact, Value::UInt(1)),
+            Some(Value::String(REDACTED.into()))
+        );
+        assert_eq!(
+            p.apply(Pii::Hash, "x".into()),
+            Some(Value::String(REDACTED.into()))
+        );
         assert_eq!(p.apply(Pii::None, Value::UInt(1)), Some(Value::UInt(1)));
     }
 }
