@@ -39,7 +39,7 @@ pub fn check_event_name(name: &str) -> Result<(), String> {
 /// A name close to `name` that follows the rule, for error messages.
 pub fn suggest_name(name: &str) -> String {
     let segments: Vec<String> = name
-        .split(|c: char| c == '.' || c == '/' || c == ':' || c == ' ')
+        .split(['.', '/', ':', ' '])
         .filter(|s| !s.is_empty())
         .map(suggest_segment)
         .collect();

@@ -136,8 +136,8 @@ mod tests {
 
     #[test]
     fn option_is_optional_and_absent_when_none() {
-        assert!(<Option<u32> as TelemetryProperty>::OPTIONAL);
-        assert!(!<u32 as TelemetryProperty>::OPTIONAL);
+        const { assert!(<Option<u32> as TelemetryProperty>::OPTIONAL) };
+        const { assert!(!<u32 as TelemetryProperty>::OPTIONAL) };
         assert_eq!(None::<u32>.to_value(), PropertyValue::Absent);
         assert_eq!(Some("x").to_value(), PropertyValue::Str("x"));
     }

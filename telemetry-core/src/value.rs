@@ -135,6 +135,8 @@ impl From<String> for Value {
 macro_rules! value_eq {
     ($($t:ty),*) => {$(
         impl PartialEq<$t> for Value {
+            // `Value::from` of a number or bool does not allocate.
+            #[allow(clippy::cmp_owned)]
             fn eq(&self, other: &$t) -> bool {
                 *self == Value::from(*other)
             }

@@ -89,16 +89,13 @@ impl<'a> Event<'a> {
             Data::Struct(s) => &s.fields,
             Data::Enum(e) => {
                 cx.error_spanned_by(
-                    &e.enum_token,
+                    e.enum_token,
                     "an event must be a struct; write one struct per event (`#[derive(TelemetryEvent)] struct ...`), or derive `TelemetryProperty` for a unit-only enum used as a property",
                 );
                 return None;
             }
             Data::Union(u) => {
-                cx.error_spanned_by(
-                    &u.union_token,
-                    "an event must be a struct with named fields",
-                );
+                cx.error_spanned_by(u.union_token, "an event must be a struct with named fields");
                 return None;
             }
         };
@@ -164,14 +161,14 @@ impl<'a> PropertyEnum<'a> {
             Data::Enum(e) => e,
             Data::Struct(s) => {
                 cx.error_spanned_by(
-                    &s.struct_token,
+                    s.struct_token,
                     "`TelemetryProperty` can be derived only for an enum whose variants have no fields; for an event, derive `TelemetryEvent`",
                 );
                 return None;
             }
             Data::Union(u) => {
                 cx.error_spanned_by(
-                    &u.union_token,
+                    u.union_token,
                     "`TelemetryProperty` can be derived only for an enum whose variants have no fields",
                 );
                 return None;

@@ -201,15 +201,14 @@ impl Entry {
 pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
     let mut lines = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
-        if let Meta::NameValue(nv) = &attr.meta {
-            if let Expr::Lit(ExprLit {
+        if let Meta::NameValue(nv) = &attr.meta
+            && let Expr::Lit(ExprLit {
                 lit: Lit::Str(s), ..
             }) = &nv.value
-            {
-                for line in s.value().lines() {
-                    let line = line.strip_prefix(' ').unwrap_or(line);
-                    lines.push(line.trim_end().to_owned());
-                }
+        {
+            for line in s.value().lines() {
+                let line = line.strip_prefix(' ').unwrap_or(line);
+                lines.push(line.trim_end().to_owned());
             }
         }
     }

@@ -65,13 +65,13 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
         );
     }
     for (key, lit) in [("category", &event.category), ("owner", &event.owner)] {
-        if let Some(lit) = lit {
-            if lit.value().trim().is_empty() {
-                cx.error_spanned_by(
-                    lit,
-                    format!("`{key}` is empty; name it or leave `{key}` out"),
-                );
-            }
+        if let Some(lit) = lit
+            && lit.value().trim().is_empty()
+        {
+            cx.error_spanned_by(
+                lit,
+                format!("`{key}` is empty; name it or leave `{key}` out"),
+            );
         }
     }
     let version = match &event.version {

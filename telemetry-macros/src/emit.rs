@@ -35,15 +35,16 @@ fn parse(input: ParseStream<'_>) -> syn::Result<(Type, Expr)> {
     }
     // `Type, value`
     let fork = input.fork();
-    if let Ok(ty) = fork.parse::<Type>() {
-        if fork.parse::<Token![,]>().is_ok() && !fork.is_empty() {
-            let value: Expr = fork.parse()?;
-            let _ = fork.parse::<Option<Token![,]>>()?;
-            if fork.is_empty() {
-                use syn::parse::discouraged::Speculative;
-                input.advance_to(&fork);
-                return Ok((ty, value));
-            }
+    if let Ok(ty) = fork.parse::<Type>()
+        && fork.parse::<Token![,]>().is_ok()
+        && !fork.is_empty()
+    {
+        let value: Expr = fork.parse()?;
+        let _ = fork.parse::<Option<Token![,]>>()?;
+        if fork.is_empty() {
+            use syn::parse::discouraged::Speculative;
+            input.advance_to(&fork);
+            return Ok((ty, value));
         }
     }
     let expr: Expr = input.parse()?;

@@ -250,10 +250,10 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
         .clone()
         .or_else(|| std::env::var_os(PII_SECRET_ENV).map(|s| s.into_encoded_bytes()))
         .filter(|s| !s.is_empty());
-    if secret.is_none() {
-        if let Some((event, property)) = first_hashed_property() {
-            return Err(InitError::MissingPiiSecret { event, property });
-        }
+    if secret.is_none()
+        && let Some((event, property)) = first_hashed_property()
+    {
+        return Err(InitError::MissingPiiSecret { event, property });
     }
     let mut sinks = config.sinks;
     let mut paths = config.jsonl_paths;
@@ -399,7 +399,3 @@ pub fn flush(timeout: Duration) -> bool {
     }
     ack_rx.recv_timeout(timeout).is_ok()
 }
-
-/// Serializes tests that start the global pipeline.
-#[cfg(test)]
-pub(crate) static TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());

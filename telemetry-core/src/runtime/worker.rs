@@ -2,7 +2,7 @@
 //! (personal data handling, context) and writes batches to the sinks.
 
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::Receiver;
 
 use super::pii::PiiPolicy;
 use super::sink::Sink;
@@ -74,10 +74,7 @@ impl Writer {
                         let _ = ack.send(());
                     }
                 }
-                next = match rx.try_recv() {
-                    Ok(m) => Some(m),
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-                };
+                next = rx.try_recv().ok();
             }
             // The queue is idle: make what was written visible.
             self.write_batch();
