@@ -17,7 +17,7 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -40,7 +40,13 @@ static PIPELINE: RwLock<Option<Pipeline>> = RwLock::new(None);
 
 struct Pipeline {
     tx: SyncSender<Message>,
+    counters: Arc<Counters>,
 }
+
+/// Counters of the last pipeline, kept after it stops so `stats()` can still read
+/// them. A writer that outlives a timed-out shutdown keeps counting into its own
+/// pipeline's counters, never into the next pipeline's.
+static LAST_COUNTERS: RwLock<Option<Arc<Counters>>> = RwLock::new(None);
 
 /// An event on its way from the emitting thread to the writer.
 pub(crate) struct PendingEvent {
@@ -102,14 +108,15 @@ fn send(pending: PendingEvent) {
     let Some(pipeline) = guard.as_ref() else {
         return;
     };
-    STATS.emitted.fetch_add(1, Ordering::Relaxed);
+    let counters = &pipeline.counters;
+    counters.emitted.fetch_add(1, Ordering::Relaxed);
     match pipeline.tx.try_send(Message::Event(pending)) {
         Ok(()) => {}
         Err(TrySendError::Full(_)) => {
-            STATS.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+            counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
         }
         Err(TrySendError::Disconnected(_)) => {
-            STATS.failed.fetch_add(1, Ordering::Relaxed);
+            counters.failed.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -139,39 +146,41 @@ pub struct Stats {
     pub failed: u64,
 }
 
-struct Counters {
-    emitted: AtomicU64,
-    dropped_queue_full: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) emitted: AtomicU64,
+    pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) failed: AtomicU64,
 }
 
-static STATS: Counters = Counters {
-    emitted: AtomicU64::new(0),
-    dropped_queue_full: AtomicU64::new(0),
-    exported: AtomicU64::new(0),
-    failed: AtomicU64::new(0),
-};
+impl Counters {
+    fn snapshot(&self) -> Stats {
+        Stats {
+            emitted: self.emitted.load(Ordering::Relaxed),
+            dropped_queue_full: self.dropped_queue_full.load(Ordering::Relaxed),
+            exported: self.exported.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+        }
+    }
+}
 
-/// Reads the pipeline's counters.
+/// Reads the counters of the running pipeline, or of the last one after it stopped
+/// (all zero before the first `init`).
 pub fn stats() -> Stats {
-    Stats {
-        emitted: STATS.emitted.load(Ordering::Relaxed),
-        dropped_queue_full: STATS.dropped_queue_full.load(Ordering::Relaxed),
-        exported: STATS.exported.load(Ordering::Relaxed),
-        failed: STATS.failed.load(Ordering::Relaxed),
+    if let Some(p) = PIPELINE
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+    {
+        return p.counters.snapshot();
     }
-}
-
-fn reset_stats() {
-    for c in [
-        &STATS.emitted,
-        &STATS.dropped_queue_full,
-        &STATS.exported,
-        &STATS.failed,
-    ] {
-        c.store(0, Ordering::Relaxed);
-    }
+    LAST_COUNTERS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .map(|c| c.snapshot())
+        .unwrap_or_default()
 }
 
 /// Why [`try_init`] could not start the pipeline.
@@ -275,13 +284,18 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
         arch: std::env::consts::ARCH.to_owned(),
     };
     let (tx, rx) = mpsc::sync_channel(config.queue_capacity);
-    let writer = worker::Writer::new(sinks, context, pii::PiiPolicy::new(secret.as_deref()));
+    let counters = Arc::new(Counters::default());
+    let writer = worker::Writer::new(
+        sinks,
+        context,
+        pii::PiiPolicy::new(secret.as_deref()),
+        Arc::clone(&counters),
+    );
     let handle = std::thread::Builder::new()
         .name("telemetry-writer".into())
         .spawn(move || writer.run(rx))
         .map_err(InitError::SpawnWriter)?;
-    reset_stats();
-    *slot = Some(Pipeline { tx });
+    *slot = Some(Pipeline { tx, counters });
     STATE.fetch_or(RUNNING, Ordering::Release);
     Ok(Guard {
         writer: Some(WriterHandle {
@@ -344,7 +358,12 @@ impl Guard {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        drop(pipeline);
+        if let Some(Pipeline { tx, counters }) = pipeline {
+            drop(tx);
+            *LAST_COUNTERS
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = Some(counters);
+        }
         let (done_tx, done_rx) = mpsc::sync_channel::<()>(1);
         let WriterHandle { handle, .. } = writer;
         let joiner = std::thread::Builder::new()

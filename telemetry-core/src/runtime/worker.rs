@@ -6,7 +6,9 @@ use std::sync::mpsc::Receiver;
 
 use super::pii::PiiPolicy;
 use super::sink::Sink;
-use super::{Message, PendingEvent, STATS};
+use std::sync::Arc;
+
+use super::{Counters, Message, PendingEvent};
 use crate::record::{Context, RECORD_FORMAT, Record, RecordKind};
 use crate::value::Properties;
 
@@ -18,6 +20,7 @@ pub(super) struct Writer {
     context: Context,
     pii: PiiPolicy,
     batch: Vec<Record>,
+    counters: Arc<Counters>,
 }
 
 struct SinkState {
@@ -39,7 +42,12 @@ impl SinkState {
 }
 
 impl Writer {
-    pub(super) fn new(sinks: Vec<Box<dyn Sink>>, context: Context, pii: PiiPolicy) -> Writer {
+    pub(super) fn new(
+        sinks: Vec<Box<dyn Sink>>,
+        context: Context,
+        pii: PiiPolicy,
+        counters: Arc<Counters>,
+    ) -> Writer {
         Writer {
             sinks: sinks
                 .into_iter()
@@ -51,6 +59,7 @@ impl Writer {
             context,
             pii,
             batch: Vec::with_capacity(MAX_BATCH),
+            counters,
         }
     }
 
@@ -96,7 +105,11 @@ impl Writer {
             }
         }
         let n = self.batch.len() as u64;
-        let counter = if ok { &STATS.exported } else { &STATS.failed };
+        let counter = if ok {
+            &self.counters.exported
+        } else {
+            &self.counters.failed
+        };
         counter.fetch_add(n, Ordering::Relaxed);
         self.batch.clear();
     }
@@ -112,7 +125,7 @@ impl Writer {
 
 /// The record for a pending event: declared personal data handling applied, context
 /// attached.
-pub(crate) fn record_for(pending: PendingEvent, context: &Context, pii: &PiiPolicy) -> Record {
+fn record_for(pending: PendingEvent, context: &Context, pii: &PiiPolicy) -> Record {
     let schema = pending.schema;
     let mut properties = Vec::with_capacity(pending.values.len());
     for (index, value) in pending.values {

@@ -1,0 +1,421 @@
+//! Behaviour of the pipeline: `init`, `emit!`, the JSONL file, personal data handling,
+//! accounting and shutdown. The pipeline is process-global, so these tests take a lock.
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use telemetry_core::record::RecordKind;
+use telemetry_core::{
+    Config, InitError, JsonlSink, MemorySink, Record, Sink, TelemetryEvent, TelemetryProperty,
+    Value, emit, testing,
+};
+
+static PIPELINE: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    PIPELINE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A customer signed in.
+#[derive(TelemetryEvent)]
+#[telemetry(name = "user.signed_in", category = "account", owner = "identity")]
+struct SignedIn<'a> {
+    /// How the customer signed in.
+    method: SignInMethod,
+    /// E-mail address, hashed before it leaves the process.
+    #[telemetry(pii = "hash")]
+    email: &'a str,
+    /// Phone number, replaced by a marker.
+    #[telemetry(pii = "redact")]
+    phone: Option<String>,
+    /// Street address, never sent.
+    #[telemetry(pii = "drop")]
+    address: String,
+    /// Attempts before success.
+    attempts: u8,
+    /// Promo code typed, if any.
+    promo: Option<String>,
+    /// Seconds the sign-in took.
+    seconds: f64,
+    /// Whether the account is new.
+    new_account: bool,
+    /// Offset from UTC in minutes.
+    utc_offset_minutes: i16,
+}
+
+/// How a customer signed in.
+#[derive(TelemetryProperty)]
+enum SignInMethod {
+    Password,
+    MagicLink,
+}
+
+/// A heartbeat without properties.
+#[derive(TelemetryEvent)]
+#[telemetry(name = "app.heartbeat", owner = "platform")]
+struct Heartbeat;
+
+const EMAIL: &str = "planted.person@example.org";
+const PHONE: &str = "+44 7700 900123";
+const ADDRESS: &str = "221B Planted Street";
+
+fn emit_sign_in(promo: Option<&str>) {
+    emit!(SignedIn {
+        method: SignInMethod::MagicLink,
+        email: EMAIL,
+        phone: Some(PHONE.into()),
+        address: ADDRESS.into(),
+        attempts: 2,
+        promo: promo.map(Into::into),
+        seconds: 1.25,
+        new_account: false,
+        utc_offset_minutes: -300,
+    });
+}
+
+fn config(sink: &MemorySink) -> Config {
+    Config::new("pipeline-test", "0.0.1")
+        .sink(sink.clone())
+        .pii_secret("test secret")
+        .anonymous_id("anon-1")
+        .session_id("session-1")
+}
+
+#[test]
+fn jsonl_records_parse_and_carry_declared_types() {
+    let _l = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/events.jsonl");
+    let guard = telemetry_core::init(
+        Config::new("pipeline-test", "0.0.1")
+            .jsonl(&path)
+            .pii_secret("test secret")
+            .user_id("user-42"),
+    );
+    assert!(guard.is_active());
+    emit_sign_in(None);
+    emit_sign_in(Some("WELCOME10"));
+    emit!(Heartbeat);
+    drop(guard);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let records: Vec<Record> = text
+        .lines()
+        .map(|l| Record::from_json(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(records.len(), 3, "{text}");
+    let ids: HashSet<_> = records.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 3, "ids must be unique");
+    assert!(records.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
+
+    let first = &records[0];
+    assert_eq!(first.kind, RecordKind::Event);
+    assert_eq!(first.format, telemetry_core::record::RECORD_FORMAT);
+    assert_eq!((first.name.as_str(), first.version), ("user.signed_in", 1));
+    let p = &first.properties;
+    assert_eq!(p.get("method"), Some(&Value::String("magic_link".into())));
+    assert_eq!(p.get("attempts"), Some(&Value::UInt(2)));
+    assert_eq!(p.get("seconds"), Some(&Value::Float(1.25)));
+    assert_eq!(p.get("new_account"), Some(&Value::Bool(false)));
+    assert_eq!(p.get("utc_offset_minutes"), Some(&Value::Int(-300)));
+    // `None` options are absent, never null; dropped PII is absent.
+    assert_eq!(p.get("promo"), None);
+    assert_eq!(p.get("address"), None);
+    assert!(!text.lines().next().unwrap().contains("null"));
+    assert_eq!(
+        records[1].properties.get("promo"),
+        Some(&Value::from("WELCOME10"))
+    );
+    // Declaration order is kept.
+    let names: Vec<&str> = p.iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        names,
+        [
+            "method",
+            "email",
+            "phone",
+            "attempts",
+            "seconds",
+            "new_account",
+            "utc_offset_minutes"
+        ]
+    );
+
+    let ctx = &first.context;
+    assert_eq!(
+        (ctx.app_name.as_str(), ctx.app_version.as_str()),
+        ("pipeline-test", "0.0.1")
+    );
+    assert_eq!(ctx.user_id.as_deref(), Some("user-42"));
+    assert!(ctx.anonymous_id.is_some() && ctx.session_id.is_some());
+    assert_eq!(ctx.os, std::env::consts::OS);
+    assert!(records[2].properties.is_empty());
+}
+
+#[test]
+fn personal_data_never_reaches_a_sink() {
+    let _l = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemorySink::new();
+    let guard = telemetry_core::init(config(&memory).jsonl(dir.path().join("e.jsonl")));
+    emit_sign_in(None);
+    assert!(telemetry_core::flush(Duration::from_secs(5)));
+    let file = std::fs::read_to_string(dir.path().join("e.jsonl")).unwrap();
+    drop(guard);
+
+    let records = memory.records();
+    assert_eq!(records.len(), 1);
+    let outputs = [
+        file,
+        records.iter().map(Record::to_json).collect::<String>(),
+        format!("{:?}", telemetry_core::stats()),
+    ];
+    for out in &outputs {
+        for planted in [EMAIL, PHONE, ADDRESS, "planted"] {
+            assert!(!out.contains(planted), "`{planted}` leaked into: {out}");
+        }
+    }
+    let p = &records[0].properties;
+    let hashed = p.get("email").and_then(Value::as_str).unwrap();
+    assert_eq!(hashed.len(), 2 * telemetry_core::HASH_BYTES);
+    assert!(hashed.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(p.get("phone"), Some(&Value::from(telemetry_core::REDACTED)));
+}
+
+#[test]
+fn hashing_is_stable_within_a_key_and_differs_across_keys() {
+    let _l = lock();
+    let hash_with = |secret: &str| {
+        let memory = MemorySink::new();
+        let guard = telemetry_core::init(config(&memory).pii_secret(secret));
+        emit_sign_in(None);
+        emit_sign_in(None);
+        drop(guard);
+        let r = memory.records();
+        let h: Vec<Value> = r
+            .iter()
+            .map(|r| r.properties.get("email").unwrap().clone())
+            .collect();
+        assert_eq!(h[0], h[1], "same input, same key: same hash (joins work)");
+        h[0].clone()
+    };
+    assert_ne!(hash_with("key one"), hash_with("key two"));
+}
+
+#[test]
+fn refuses_to_hash_without_a_secret() {
+    if std::env::var_os(telemetry_core::PII_SECRET_ENV).is_some() {
+        eprintln!(
+            "skipped: {} is set in the environment",
+            telemetry_core::PII_SECRET_ENV
+        );
+        return;
+    }
+    let _l = lock();
+    let memory = MemorySink::new();
+    let err = telemetry_core::try_init(Config::new("t", "1").sink(memory.clone())).unwrap_err();
+    assert!(
+        matches!(&err, InitError::MissingPiiSecret { event, property }
+        if event == "user.signed_in" && property == "email")
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("pii_secret") && msg.contains(telemetry_core::PII_SECRET_ENV),
+        "{msg}"
+    );
+
+    // `init` degrades to telemetry off instead of failing the application.
+    let guard = telemetry_core::init(Config::new("t", "1").sink(memory.clone()));
+    assert!(!guard.is_active());
+    emit_sign_in(None);
+    drop(guard);
+    assert!(memory.records().is_empty());
+}
+
+#[test]
+fn one_pipeline_at_a_time() {
+    let _l = lock();
+    let memory = MemorySink::new();
+    let guard = telemetry_core::try_init(config(&memory)).unwrap();
+    let second = telemetry_core::try_init(config(&memory));
+    assert!(matches!(second, Err(InitError::AlreadyRunning)));
+    drop(guard);
+    // After the guard is gone a new pipeline can start.
+    let again = telemetry_core::try_init(config(&memory)).unwrap();
+    drop(again);
+}
+
+#[test]
+fn nothing_happens_before_init() {
+    let _l = lock();
+    let before = telemetry_core::stats();
+    emit_sign_in(None);
+    emit!(Heartbeat);
+    assert_eq!(telemetry_core::stats(), before);
+    assert!(telemetry_core::flush(Duration::from_millis(10)));
+}
+
+#[test]
+fn unopenable_file_is_a_clear_error() {
+    let _l = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let path = blocker.join("events.jsonl");
+    let err =
+        telemetry_core::try_init(Config::new("t", "1").jsonl(&path).pii_secret("k")).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&path.display().to_string()) && msg.contains("Config::jsonl"),
+        "{msg}"
+    );
+    let err = JsonlSink::create(&path).unwrap_err();
+    assert!(err.to_string().contains("not-a-dir"), "{err}");
+}
+
+/// A sink that fails every write.
+struct BrokenSink;
+impl Sink for BrokenSink {
+    fn name(&self) -> String {
+        "broken".into()
+    }
+    fn write(&mut self, _: &[Record]) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
+    }
+}
+
+/// A sink that waits on every batch, to fill the queue.
+struct SlowSink(Duration, MemorySink);
+impl Sink for SlowSink {
+    fn name(&self) -> String {
+        "slow".into()
+    }
+    fn write(&mut self, records: &[Record]) -> io::Result<()> {
+        std::thread::sleep(self.0);
+        self.1.write(records)
+    }
+}
+
+#[test]
+fn failures_are_counted_not_raised() {
+    let _l = lock();
+    let guard = telemetry_core::init(Config::new("t", "1").sink(BrokenSink).pii_secret("k"));
+    for _ in 0..10 {
+        emit!(Heartbeat);
+    }
+    drop(guard);
+    let s = telemetry_core::stats();
+    assert_eq!((s.emitted, s.failed, s.exported), (10, 10, 0));
+}
+
+#[test]
+fn full_queue_drops_newest_and_every_event_is_accounted_for() {
+    let _l = lock();
+    let memory = MemorySink::new();
+    let guard = telemetry_core::init(
+        Config::new("t", "1")
+            .sink(SlowSink(Duration::from_millis(20), memory.clone()))
+            .queue_capacity(4)
+            .pii_secret("k"),
+    );
+    for _ in 0..200 {
+        emit!(Heartbeat);
+    }
+    drop(guard);
+    let s = telemetry_core::stats();
+    assert_eq!(s.emitted, 200);
+    assert!(s.dropped_queue_full > 0, "{s:?}");
+    assert_eq!(
+        s.exported + s.dropped_queue_full + s.failed,
+        s.emitted,
+        "{s:?}"
+    );
+    assert_eq!(memory.records().len() as u64, s.exported);
+}
+
+#[test]
+fn shutdown_with_a_hung_sink_returns_after_the_timeout() {
+    let _l = lock();
+    let memory = MemorySink::new();
+    let guard = telemetry_core::init(
+        Config::new("t", "1")
+            .sink(SlowSink(Duration::from_secs(3), memory))
+            .pii_secret("k"),
+    );
+    emit!(Heartbeat);
+    std::thread::sleep(Duration::from_millis(50)); // the writer is now inside the sink
+    emit!(Heartbeat);
+    let started = std::time::Instant::now();
+    assert!(!guard.shutdown(Duration::from_millis(100)));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn captured_events_stay_out_of_the_sinks() {
+    let _l = lock();
+    let memory = MemorySink::new();
+    let guard = telemetry_core::init(config(&memory));
+    let captured = testing::capture(|| emit_sign_in(None));
+    emit!(Heartbeat);
+    drop(guard);
+    assert_eq!(captured.names(), ["user.signed_in"]);
+    // Tests see raw values; the schema says how each leaves the process.
+    assert_eq!(captured[0]["email"], EMAIL);
+    let names: Vec<String> = memory.records().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["app.heartbeat"]);
+}
+
+#[test]
+fn captures_are_isolated_per_thread() {
+    let threads: Vec<_> = (0..8u8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let captured = testing::capture(|| {
+                    for i in 0..50 {
+                        emit!(SignedIn {
+                            method: SignInMethod::Password,
+                            email: "x",
+                            phone: None,
+                            address: String::new(),
+                            attempts: t,
+                            promo: None,
+                            seconds: f64::from(i),
+                            new_account: true,
+                            utc_offset_minutes: 0,
+                        });
+                    }
+                });
+                assert_eq!(captured.len(), 50);
+                assert!(captured.iter().all(|e| e["attempts"] == t));
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn nested_captures_and_panics() {
+    let outer = testing::capture(|| {
+        emit!(Heartbeat);
+        let inner = testing::capture(|| emit!(Heartbeat));
+        assert_eq!(inner.len(), 1);
+        emit!(Heartbeat);
+    });
+    assert_eq!(outer.len(), 2);
+    assert_eq!(outer.of::<Heartbeat>().count(), 2);
+
+    let panicked = std::panic::catch_unwind(|| {
+        testing::capture(|| {
+            emit!(Heartbeat);
+            panic!("boom");
+        })
+    });
+    assert!(panicked.is_err());
+    // The aborted scope left nothing behind.
+    let after = testing::capture(|| {});
+    assert!(after.is_empty());
+}
