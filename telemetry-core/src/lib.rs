@@ -180,3 +180,8 @@ pub mod __private {
     pub use std::borrow::Cow;
     pub use telemetry_macros::emit_call_site;
 }
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
