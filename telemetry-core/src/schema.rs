@@ -112,7 +112,7 @@ impl PropertySchema {
 }
 
 /// JSON type of a property value, as in JSON Schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PropertyType {
     /// `true` / `false`.
@@ -139,7 +139,9 @@ impl PropertyType {
 
 /// How a property holding personal data is handled, declared with
 /// `#[telemetry(pii = "...")]` on the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Pii {
     /// Not personal data: sent as is.
