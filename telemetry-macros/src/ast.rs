@@ -5,12 +5,16 @@ use proc_macro2::Span;
 use syn::{Data, DeriveInput, Fields, Ident, LitInt, LitStr, Path, Type};
 
 use crate::attr::{self, ENUM_KEYS, EVENT_KEYS, FIELD_KEYS, VARIANT_KEYS};
+use crate::check;
 use crate::ctxt::Ctxt;
 
 /// An event struct.
 pub(crate) struct Event<'a> {
     pub(crate) input: &'a DeriveInput,
     pub(crate) name: Option<LitStr>,
+    /// Whether a `name` was written, even if it was invalid or misspelled (its error is
+    /// reported already, so "missing name" is not).
+    pub(crate) name_attempted: bool,
     pub(crate) category: Option<LitStr>,
     pub(crate) owner: Option<LitStr>,
     pub(crate) version: Option<LitInt>,
@@ -64,10 +68,15 @@ pub(crate) struct Variant<'a> {
 impl<'a> Event<'a> {
     /// Reads the struct; shape errors (enum, tuple struct) are reported and yield `None`.
     pub(crate) fn from_input(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<Event<'a>> {
-        let entries = attr::parse(cx, &input.attrs, EVENT_KEYS, "an event");
+        let example = format!(
+            "#[telemetry(name = \"{}\")]",
+            check::name_from_ident(&input.ident.to_string())
+        );
+        let attrs = attr::parse(cx, &input.attrs, EVENT_KEYS, "an event", &example);
         let mut event = Event {
             input,
             name: None,
+            name_attempted: attrs.mentions("name"),
             category: None,
             owner: None,
             version: None,
@@ -75,7 +84,7 @@ impl<'a> Event<'a> {
             description: attr::doc_comment(&input.attrs),
             properties: Vec::new(),
         };
-        for entry in &entries {
+        for entry in &attrs.entries {
             match entry.key.as_str() {
                 "name" => event.name = entry.string(cx, "\"cart.item_added\""),
                 "category" => event.category = entry.string(cx, "\"ordering\""),
@@ -113,7 +122,15 @@ impl<'a> Event<'a> {
                         pii: None,
                         skip: None,
                     };
-                    for entry in attr::parse(cx, &field.attrs, FIELD_KEYS, "an event field") {
+                    for entry in attr::parse(
+                        cx,
+                        &field.attrs,
+                        FIELD_KEYS,
+                        "an event field",
+                        "#[telemetry(pii = \"hash\")]",
+                    )
+                    .entries
+                    {
                         match entry.key.as_str() {
                             "rename" => property.rename = entry.string(cx, "\"price_cents\""),
                             "pii" => property.pii = entry.string(cx, "\"hash\""),
@@ -143,14 +160,20 @@ impl<'a> Event<'a> {
 impl<'a> PropertyEnum<'a> {
     /// Reads the enum; shape errors are reported and yield `None`.
     pub(crate) fn from_input(cx: &mut Ctxt, input: &'a DeriveInput) -> Option<PropertyEnum<'a>> {
-        let entries = attr::parse(cx, &input.attrs, ENUM_KEYS, "a property enum");
+        let attrs = attr::parse(
+            cx,
+            &input.attrs,
+            ENUM_KEYS,
+            "a property enum",
+            "#[telemetry(rename_all = \"kebab-case\")]",
+        );
         let mut parsed = PropertyEnum {
             input,
             rename_all: None,
             krate: None,
             variants: Vec::new(),
         };
-        for entry in &entries {
+        for entry in &attrs.entries {
             match entry.key.as_str() {
                 "rename_all" => parsed.rename_all = entry.string(cx, "\"snake_case\""),
                 "crate" => parsed.krate = crate_path(cx, entry),
@@ -188,7 +211,15 @@ impl<'a> PropertyEnum<'a> {
                 ident: &variant.ident,
                 rename: None,
             };
-            for entry in attr::parse(cx, &variant.attrs, VARIANT_KEYS, "an enum variant") {
+            for entry in attr::parse(
+                cx,
+                &variant.attrs,
+                VARIANT_KEYS,
+                "an enum variant",
+                "#[telemetry(rename = \"cash_on_delivery\")]",
+            )
+            .entries
+            {
                 if entry.key == "rename" {
                     v.rename = entry.string(cx, "\"cash_on_delivery\"");
                 }

@@ -25,21 +25,49 @@ pub(crate) struct Entry {
     pub(crate) value: Option<Expr>,
 }
 
+/// What `#[telemetry(...)]` attributes hold, once read.
+pub(crate) struct Attrs {
+    /// Every valid, distinct key with its value.
+    pub(crate) entries: Vec<Entry>,
+    /// Keys the user tried to give but that are not in `entries`: misspelled keys (by
+    /// the key suggested for them), keys whose value does not parse, and every key for
+    /// an empty `#[telemetry]`. A "missing key" error on top of the error already
+    /// reported for these would only repeat it.
+    pub(crate) attempted: Vec<&'static str>,
+}
+
+impl Attrs {
+    /// Whether `key` was given, validly or not.
+    pub(crate) fn mentions(&self, key: &str) -> bool {
+        self.entries.iter().any(|e| e.key == key) || self.attempted.contains(&key)
+    }
+}
+
 /// Reads every `#[telemetry(...)]` attribute in `attrs`, reporting unknown and repeated
-/// keys (with the closest valid key as suggestion) against `allowed`.
-pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute], allowed: &[&str], on: &str) -> Vec<Entry> {
+/// keys (with the closest valid key as suggestion) against `allowed`. `example` is a
+/// complete attribute to suggest for an empty `#[telemetry]`.
+pub(crate) fn parse(
+    cx: &mut Ctxt,
+    attrs: &[Attribute],
+    allowed: &[&'static str],
+    on: &str,
+    example: &str,
+) -> Attrs {
     let mut entries: Vec<Entry> = Vec::new();
+    let mut attempted: Vec<&'static str> = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident(ATTR)) {
         if let Meta::Path(_) = attr.meta {
             cx.error_spanned_by(
                 attr,
                 format!(
-                    "empty #[telemetry] attribute; write #[telemetry(key = value)] with one of: {}",
-                    allowed.join(", ")
+                    "empty #[telemetry] attribute; write e.g. `{example}` (keys: {})",
+                    backticked(allowed)
                 ),
             );
+            attempted.extend_from_slice(allowed);
             continue;
         }
+        let mut current: Option<&'static str> = None;
         let result = attr.parse_nested_meta(|meta| {
             let key = meta
                 .path
@@ -50,30 +78,49 @@ pub(crate) fn parse(cx: &mut Ctxt, attrs: &[Attribute], allowed: &[&str], on: &s
                     quote::quote!(#p).to_string()
                 });
             let key_span = meta.path.span();
+            let known = allowed.iter().copied().find(|k| *k == key);
+            current = known.or_else(|| closest(&key, allowed));
+            if meta.input.peek(Token![:]) {
+                return Err(meta.input.error(format!(
+                    "write `=` between a key and its value, e.g. `{key} = ...`"
+                )));
+            }
             let value = if meta.input.peek(Token![=]) {
                 Some(meta.value()?.parse::<Expr>()?)
             } else {
                 skip_group(&meta)?;
                 None
             };
-            if !allowed.contains(&key.as_str()) {
-                cx.error_at(key_span, unknown_key_message(&key, allowed, on));
-            } else if entries.iter().any(|e| e.key == key) {
-                cx.error_at(key_span, format!("`{key}` is given twice; keep one"));
-            } else {
-                entries.push(Entry {
+            match known {
+                None => {
+                    cx.error_at(key_span, unknown_key_message(&key, allowed, on));
+                    attempted.extend(current);
+                }
+                Some(_) if entries.iter().any(|e| e.key == key) => {
+                    cx.error_at(key_span, format!("`{key}` is given twice; keep one"));
+                }
+                Some(_) => entries.push(Entry {
                     key,
                     key_span,
                     value,
-                });
+                }),
             }
+            current = None;
             Ok(())
         });
         if let Err(e) = result {
             cx.syn_error(e);
+            attempted.extend(current);
         }
     }
-    entries
+    Attrs { entries, attempted }
+}
+
+fn backticked(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Consumes a parenthesized list after a key (e.g. a mistaken `name("x")`), so that
@@ -88,11 +135,7 @@ fn skip_group(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 }
 
 fn unknown_key_message(key: &str, allowed: &[&str], on: &str) -> String {
-    let expected = allowed
-        .iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let expected = backticked(allowed);
     match closest(key, allowed) {
         Some(best) => format!(
             "unknown telemetry attribute `{key}` on {on}; did you mean `{best}`? (expected one of {expected})"
@@ -128,7 +171,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 impl Entry {
     /// The value as a string literal, or an error saying how to write it.
     pub(crate) fn string(&self, cx: &mut Ctxt, example: &str) -> Option<LitStr> {
-        match &self.value {
+        match self.value.as_ref().map(ungroup) {
             Some(Expr::Lit(ExprLit {
                 lit: Lit::Str(s), ..
             })) => Some(s.clone()),
@@ -157,10 +200,24 @@ impl Entry {
 
     /// The value as an integer literal.
     pub(crate) fn int(&self, cx: &mut Ctxt, example: &str) -> Option<LitInt> {
-        match &self.value {
+        match self.value.as_ref().map(ungroup) {
             Some(Expr::Lit(ExprLit {
                 lit: Lit::Int(i), ..
             })) => Some(i.clone()),
+            Some(Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            })) if s.value().trim().parse::<u64>().is_ok() => {
+                cx.error_spanned_by(
+                    s,
+                    format!(
+                        "`{}` takes a number, not a string; write `{} = {}` without quotes",
+                        self.key,
+                        self.key,
+                        s.value().trim()
+                    ),
+                );
+                None
+            }
             Some(other) => {
                 cx.error_spanned_by(
                     other,
@@ -196,6 +253,15 @@ impl Entry {
     }
 }
 
+/// The expression inside the invisible group that a `macro_rules!` fragment such as
+/// `$name:literal` becomes when it is passed on to the derive.
+fn ungroup(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(g) => ungroup(&g.expr),
+        other => other,
+    }
+}
+
 /// The text of the `///` doc comments, lines joined with `\n`, one leading space per
 /// line removed, surrounding blank lines trimmed.
 pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
@@ -204,9 +270,10 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
         if let Meta::NameValue(nv) = &attr.meta
             && let Expr::Lit(ExprLit {
                 lit: Lit::Str(s), ..
-            }) = &nv.value
+            }) = ungroup(&nv.value)
         {
-            for line in s.value().lines() {
+            // `split('\n')`, not `lines()`: an empty `///` line is a paragraph break.
+            for line in s.value().split('\n') {
                 let line = line.strip_prefix(' ').unwrap_or(line);
                 lines.push(line.trim_end().to_owned());
             }
@@ -226,5 +293,30 @@ mod tests {
         assert_eq!(closest("catgory", EVENT_KEYS), Some("category"));
         assert_eq!(closest("renmae", FIELD_KEYS), Some("rename"));
         assert_eq!(closest("zzzzzz", EVENT_KEYS), None);
+    }
+
+    fn parse_event_attrs(attrs: &[Attribute]) -> (Attrs, bool) {
+        let mut cx = Ctxt::default();
+        let parsed = parse(
+            &mut cx,
+            attrs,
+            EVENT_KEYS,
+            "an event",
+            "#[telemetry(name = \"a.b\")]",
+        );
+        (parsed, cx.has_errors())
+    }
+
+    #[test]
+    fn misspelled_and_broken_keys_count_as_given() {
+        let (attrs, errors) = parse_event_attrs(&[syn::parse_quote!(#[telemetry(nmae = "a.b")])]);
+        assert!(errors && attrs.entries.is_empty() && attrs.mentions("name"));
+        let (attrs, errors) = parse_event_attrs(&[syn::parse_quote!(#[telemetry(name: "a.b")])]);
+        assert!(errors && attrs.mentions("name"));
+        let (attrs, errors) = parse_event_attrs(&[syn::parse_quote!(#[telemetry])]);
+        assert!(errors && attrs.mentions("name") && attrs.mentions("owner"));
+        let (attrs, errors) =
+            parse_event_attrs(&[syn::parse_quote!(#[telemetry(title = "a.b", owner = "x")])]);
+        assert!(errors && !attrs.mentions("name") && attrs.mentions("owner"));
     }
 }

@@ -45,6 +45,7 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
             }
             value
         }
+        None if event.name_attempted => String::new(),
         None => {
             cx.error_spanned_by(
                 ident,
@@ -64,13 +65,18 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
             ),
         );
     }
-    for (key, lit) in [("category", &event.category), ("owner", &event.owner)] {
+    for (key, example, lit) in [
+        ("category", "ordering", &event.category),
+        ("owner", "growth", &event.owner),
+    ] {
         if let Some(lit) = lit
             && lit.value().trim().is_empty()
         {
             cx.error_spanned_by(
                 lit,
-                format!("`{key}` is empty; name it or leave `{key}` out"),
+                format!(
+                    "`{key}` is empty; write it, e.g. `{key} = \"{example}\"`, or leave `{key}` out"
+                ),
             );
         }
     }
@@ -220,7 +226,7 @@ fn capitalize(word: &str) -> String {
 }
 
 /// `CartItemAdded` -> `cart.item_added`, for the "missing name" suggestion.
-fn name_from_ident(ident: &str) -> String {
+pub(crate) fn name_from_ident(ident: &str) -> String {
     let words = split_words(ident);
     match words.split_first() {
         Some((object, rest)) if !rest.is_empty() => format!("{object}.{}", rest.join("_")),
@@ -265,14 +271,18 @@ pub(crate) fn property_enum(cx: &mut Ctxt, parsed: &PropertyEnum<'_>) -> Vec<Str
             }
             None => rule.apply(&variant.ident.to_string()),
         };
-        if values.contains(&value) {
+        if let Some(first) = values.iter().position(|v| *v == value) {
             let span = variant
                 .rename
                 .as_ref()
                 .map_or(variant.ident.span(), |l| l.span());
             cx.error_at(
                 span,
-                format!("value `{value}` is used by two variants; give one of them another `#[telemetry(rename = \"...\")]`"),
+                format!(
+                    "value `{value}` of variant `{}` is already the value of variant `{}`; give one of them another `#[telemetry(rename = \"...\")]`",
+                    variant.ident,
+                    parsed.variants[first].ident
+                ),
             );
         }
         values.push(value);

@@ -64,8 +64,8 @@ fn parse(input: ParseStream<'_>) -> syn::Result<(Type, Expr)> {
                     .starts_with(|c: char| c.is_lowercase() || c == '_')
             });
             if looks_like_value {
-                return Err(syn::Error::new(
-                    expr.span(),
+                return Err(syn::Error::new_spanned(
+                    &expr,
                     format!(
                         "`emit!` needs the event's type to record this call site in the catalog; write `emit!(EventType, {})`",
                         quote!(#p)
@@ -78,21 +78,56 @@ fn parse(input: ParseStream<'_>) -> syn::Result<(Type, Expr)> {
             })
         }
         _ => {
-            return Err(syn::Error::new(
-                expr.span(),
+            // `emit!(&event)`: the macro takes the event by value.
+            let value = match &expr {
+                Expr::Reference(r) => &*r.expr,
+                other => other,
+            };
+            let value = expr_string(value);
+            let message = if value.len() <= 60 {
+                format!(
+                    "`emit!` needs the event's type to record this call site in the catalog; write `emit!(EventType, {value})`, or `emit!(EventType {{ field: value, .. }})` to build the event in place"
+                )
+            } else {
                 format!(
                     "`emit!` needs the event's type to record this call site in the catalog; {FORMS}"
-                ),
-            ));
+                )
+            };
+            return Err(syn::Error::new_spanned(&expr, message));
         }
     };
     Ok((ty, expr))
+}
+
+/// An expression as a person would write it (`make_event()`, `self.event`), for messages.
+fn expr_string(expr: &Expr) -> String {
+    let mut s = quote!(#expr).to_string();
+    for (from, to) in [
+        (" ! ", "!"),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (" . ", "."),
+        (" :: ", "::"),
+        (" ,", ","),
+        (" [", "["),
+        ("[ ", "["),
+        (" ]", "]"),
+        ("& ", "&"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
 }
 
 fn generate(krate: &TokenStream, ty: &Type, value: &Expr) -> TokenStream {
     let event = syn::Ident::new("__telemetry_event", Span::mixed_site());
     let span = ty.span();
     let schema = quote_spanned! {span=> <#ty as #krate::__private::TelemetryEvent>::schema };
+    // The same `<Type as TelemetryEvent>` path as the registration above: for a type that
+    // is not an event, both give the same error, which rustc reports once (a call to
+    // `emit_event::<Type>` would add a second one about its bound).
+    let emit = quote_spanned! {span=> <#ty as #krate::__private::TelemetryEvent>::emit };
     quote! {
         {
             #[allow(elided_lifetimes_in_paths)]
@@ -111,7 +146,25 @@ fn generate(krate: &TokenStream, ty: &Type, value: &Expr) -> TokenStream {
             };
             #[allow(elided_lifetimes_in_paths)]
             let #event: #ty = #value;
-            #krate::__private::emit_event(&#event);
+            #[allow(elided_lifetimes_in_paths)]
+            #emit(#event);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_read_naturally() {
+        let e: Expr = syn::parse_quote!(make_event());
+        assert_eq!(expr_string(&e), "make_event()");
+        let e: Expr = syn::parse_quote!(self.events[0].clone());
+        assert_eq!(expr_string(&e), "self.events[0].clone()");
+        let e: Expr = syn::parse_quote!(build::event(1, "x"));
+        assert_eq!(expr_string(&e), "build::event(1, \"x\")");
+        let e: Expr = syn::parse_quote!(events.pop().unwrap_or(vec![1])[0]);
+        assert_eq!(expr_string(&e), "events.pop().unwrap_or(vec![1])[0]");
     }
 }

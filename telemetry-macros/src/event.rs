@@ -1,6 +1,6 @@
 //! Code generation for `#[derive(TelemetryEvent)]`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
@@ -47,6 +47,9 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
     let owner = event.owner.as_ref().map(|l| l.value()).unwrap_or_default();
     let ident_str = ident.to_string();
 
+    // Not `visitor`: a user's `const visitor` in scope would turn the parameter into a
+    // constant pattern (a mixed-site span does not prevent that; items are unhygienic).
+    let visitor = format_ident!("__telemetry_visitor", span = Span::mixed_site());
     let mut schemas = Vec::new();
     let mut visits = Vec::new();
     for (property, checked) in event.properties.iter().zip(&valid.properties) {
@@ -55,7 +58,11 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
         };
         let index = schemas.len();
         let ty = property.ty;
-        let static_ty = with_static_lifetimes(ty);
+        // Lifetimes become `'_`: the schema lives in a `static`, which cannot name the
+        // impl's lifetime parameters, and the same type in the visit below (where `'_`
+        // is inferred as the field's lifetime) makes an error about a type that is
+        // not a property come once, naming the type as `&[u8]` rather than `&'static [u8]`.
+        let elided_ty = with_elided_lifetimes(ty);
         let rust_type = type_string(ty);
         let pii = format_ident!("{}", pii.variant());
         let doc = &property.description;
@@ -63,21 +70,27 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
         schemas.push(quote_spanned! {span=>
             #krate::__private::PropertySchema::new_static(
                 #prop_name,
-                <#static_ty as #krate::__private::TelemetryProperty>::TYPE,
+                <#elided_ty as #krate::__private::TelemetryProperty>::TYPE,
                 #rust_type,
-                <#static_ty as #krate::__private::TelemetryProperty>::OPTIONAL,
+                <#elided_ty as #krate::__private::TelemetryProperty>::OPTIONAL,
                 #krate::__private::Pii::#pii,
                 #doc,
-                <#static_ty as #krate::__private::TelemetryProperty>::VALUES,
+                <#elided_ty as #krate::__private::TelemetryProperty>::VALUES,
             )
         });
         let field = property.ident;
-        visits.push(quote_spanned! {span=>
-            visitor.property(#index, #krate::__private::TelemetryProperty::to_value(&self.#field));
+        // Spanned like the schema above and naming the same type, so that a field type
+        // that is not a property gives one error at the type, not one here as well
+        // (rustc merges identical errors).
+        let to_value = quote_spanned! {span=>
+            <#elided_ty as #krate::__private::TelemetryProperty>::to_value
+        };
+        visits.push(quote! {
+            #visitor.property(#index, #to_value(&self.#field));
         });
     }
     if visits.is_empty() {
-        visits.push(quote!(let _ = visitor;));
+        visits.push(quote!(let _ = #visitor;));
     }
 
     let count = schemas.len();
@@ -90,7 +103,7 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
 
     quote! {
         #[doc(hidden)]
-        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        #[allow(non_upper_case_globals, unused_qualifications)]
         const _: () = {
             #[automatically_derived]
             impl #impl_generics #krate::__private::TelemetryEvent for #ident #ty_generics #where_clause {
@@ -108,7 +121,7 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
                     &SCHEMA
                 }
 
-                fn visit_properties(&self, visitor: &mut dyn #krate::__private::PropertyVisitor) {
+                fn visit_properties(&self, #visitor: &mut dyn #krate::__private::PropertyVisitor) {
                     #(#visits)*
                 }
             }
@@ -122,17 +135,18 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
     }
 }
 
-/// The type with every lifetime replaced by `'static`: the schema lives in a `static`,
-/// which cannot name the impl's lifetime parameters.
-fn with_static_lifetimes(ty: &Type) -> Type {
-    struct Staticize;
-    impl VisitMut for Staticize {
+/// The type with every lifetime replaced by `'_`, for use in expressions.
+fn with_elided_lifetimes(ty: &Type) -> Type {
+    struct Elide;
+    impl VisitMut for Elide {
         fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
-            *lifetime = Lifetime::new("'static", lifetime.span());
+            *lifetime = Lifetime::new("'_", lifetime.span());
         }
+        // `for<'b>` declares lifetimes; `for<'_>` would not parse.
+        fn visit_bound_lifetimes_mut(&mut self, _: &mut syn::BoundLifetimes) {}
     }
     let mut ty = ty.clone();
-    Staticize.visit_type_mut(&mut ty);
+    Elide.visit_type_mut(&mut ty);
     ty
 }
 

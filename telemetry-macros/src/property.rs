@@ -28,7 +28,7 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     );
     quote! {
         #[doc(hidden)]
-        #[allow(unused_qualifications, clippy::all)]
+        #[allow(unused_qualifications)]
         const _: () = {
             #[automatically_derived]
             impl #impl_generics #krate::__private::TelemetryProperty for #ident #ty_generics #where_clause {

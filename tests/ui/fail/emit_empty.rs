@@ -1,0 +1,6 @@
+// `emit!()` with nothing to emit.
+use telemetry_core::emit;
+
+fn main() {
+    emit!();
+}
