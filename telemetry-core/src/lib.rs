@@ -70,7 +70,8 @@ pub use record::Record;
 #[cfg(feature = "runtime")]
 pub use runtime::{
     Config, DEFAULT_JSONL_PATH, Guard, HASH_BYTES, InitError, JsonlSink, MemorySink,
-    PII_SECRET_ENV, REDACTED, Sink, Stats, StdoutSink, emit_event, flush, init, stats, try_init,
+    PII_SECRET_ENV, REDACTED, Sink, Stats, StdoutSink, emit_event, enabled, flush, init, stats,
+    try_init,
 };
 pub use schema::{CallSite, EventSchema, Pii, PropertySchema, PropertyType};
 pub use value::{Properties, Value};
@@ -155,12 +156,21 @@ pub use telemetry_macros::TelemetryProperty;
 /// ```
 ///
 /// Before [`init`] (and outside [`testing::capture`]) this costs one relaxed atomic
-/// load. It never blocks and never panics.
+/// load: the event expression is evaluated only when telemetry is on, as `tracing`
+/// does with its fields, so keep side effects out of it. It never blocks and never
+/// panics.
 #[macro_export]
 macro_rules! emit {
     ($($input:tt)*) => {
         $crate::__private::emit_call_site! { ($crate) $($input)* }
     };
+}
+
+/// Whether emitted events go anywhere; always `false` without the `runtime` feature.
+#[cfg(not(feature = "runtime"))]
+#[inline]
+pub fn enabled() -> bool {
+    false
 }
 
 /// Hands an event to the pipeline (no-op without the `runtime` feature).
@@ -172,10 +182,10 @@ pub fn emit_event<E: TelemetryEvent>(_event: &E) {}
 #[doc(hidden)]
 pub mod __private {
     pub use crate::catalog::{CallSiteRegistration, EventRegistration};
-    pub use crate::emit_event;
     pub use crate::event::{PropertyVisitor, TelemetryEvent};
     pub use crate::property::{PropertyValue, TelemetryProperty};
     pub use crate::schema::{CallSite, EventSchema, Pii, PropertySchema, PropertyType, Str};
+    pub use crate::{emit_event, enabled};
     pub use inventory;
     pub use std::borrow::Cow;
     pub use telemetry_macros::emit_call_site;

@@ -279,12 +279,78 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
             }
         }
     }
-    lines.join("\n").trim().to_owned()
+    reflow(&lines)
+}
+
+/// Joins the lines of the doc comment the way Markdown renders them: lines wrapped
+/// within a paragraph become one line, paragraphs are separated by a blank line, and
+/// list items and fenced code keep their own lines. Catalog readers (docs pages,
+/// vendor tools, diffs) then see the text as written, not the source's wrapping.
+fn reflow(lines: &[String]) -> String {
+    let mut out = String::new();
+    let mut in_code = false;
+    let mut blank_pending = false;
+    for line in lines {
+        let fence = line.trim_start().starts_with("```");
+        if line.trim().is_empty() && !in_code {
+            blank_pending = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() {
+            if blank_pending {
+                out.push_str("\n\n");
+            } else if in_code || fence || starts_list_item(line) {
+                out.push('\n');
+            } else {
+                out.push(' ');
+            }
+        }
+        blank_pending = false;
+        out.push_str(if in_code { line } else { line.trim() });
+        if fence {
+            in_code = !in_code;
+        }
+    }
+    out
+}
+
+fn starts_list_item(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
+        return true;
+    }
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doc_comments_reflow_like_markdown() {
+        let lines: Vec<String> = [
+            "",
+            "A payment failed after the",
+            "customer confirmed.",
+            "",
+            "Sent when:",
+            "- the bank declines,",
+            "- the app times out.",
+            "1. first",
+            "```",
+            "  code line",
+            "```",
+            "",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        assert_eq!(
+            reflow(&lines),
+            "A payment failed after the customer confirmed.\n\nSent when:\n- the bank declines,\n- the app times out.\n1. first\n```\n  code line\n```"
+        );
+    }
 
     #[test]
     fn suggests_close_keys_only() {

@@ -144,10 +144,14 @@ fn generate(krate: &TokenStream, ty: &Type, value: &Expr) -> TokenStream {
                     }
                 }
             };
-            #[allow(elided_lifetimes_in_paths)]
-            let #event: #ty = #value;
-            #[allow(elided_lifetimes_in_paths)]
-            #emit(#event);
+            // The event is built only when someone listens, so a disabled `emit!`
+            // costs one relaxed load even when building the event would allocate.
+            if #krate::__private::enabled() {
+                #[allow(elided_lifetimes_in_paths)]
+                let #event: #ty = #value;
+                #[allow(elided_lifetimes_in_paths)]
+                #emit(#event);
+            }
         }
     }
 }

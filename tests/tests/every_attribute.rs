@@ -228,7 +228,7 @@ fn catalog_event_cart_item_added() {
             "price",
             PropertyType::Integer,
             "u32",
-            "Price of one portion,\nin cents.",
+            "Price of one portion, in cents.",
         ),
         Row {
             values: &["menu", "search_result", "order_again"],

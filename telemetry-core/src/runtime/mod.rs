@@ -62,6 +62,13 @@ pub(crate) enum Message {
     Flush(SyncSender<()>),
 }
 
+/// Whether an emitted event would go anywhere: a pipeline is running or a
+/// `testing::capture` scope is open. One relaxed atomic load.
+#[inline]
+pub fn enabled() -> bool {
+    STATE.load(Ordering::Relaxed) != 0
+}
+
 /// Hands one event to the pipeline (or to the innermost `testing::capture` on this
 /// thread). Called by `emit!` and [`TelemetryEvent::emit`].
 #[inline]

@@ -21,6 +21,6 @@ fn main() {
         schema.description,
         "A customer added a dish to the cart.\n\nSent once per tap on \"Add\", also for a dish already in the cart."
     );
-    assert_eq!(schema.properties[0].description, "Price of one portion,\nin cents.");
+    assert_eq!(schema.properties[0].description, "Price of one portion, in cents.");
     assert_eq!(schema.properties[1].description, "Written as an attribute.");
 }
