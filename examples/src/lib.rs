@@ -239,30 +239,23 @@ impl Summary {
                 *step += 1;
             }
 
-            if record.name == PaymentAttempted::schema().name {
+            let attempted = record.name == PaymentAttempted::schema().name;
+            if attempted || record.name == PaymentFailed::schema().name {
                 let method = text(&record, "method");
-                methods
-                    .entry(method.clone())
-                    .or_insert(MethodPayments {
-                        method,
-                        attempts: 0,
-                        failed: 0,
-                    })
-                    .attempts += 1;
-            } else if record.name == PaymentFailed::schema().name {
-                let method = text(&record, "method");
-                methods
-                    .entry(method.clone())
-                    .or_insert(MethodPayments {
-                        method,
-                        attempts: 0,
-                        failed: 0,
-                    })
-                    .failed += 1;
-                *self
-                    .failures_by_reason
-                    .entry(text(&record, "reason"))
-                    .or_default() += 1;
+                let payments = methods.entry(method.clone()).or_insert(MethodPayments {
+                    method,
+                    attempts: 0,
+                    failed: 0,
+                });
+                if attempted {
+                    payments.attempts += 1;
+                } else {
+                    payments.failed += 1;
+                    *self
+                        .failures_by_reason
+                        .entry(text(&record, "reason"))
+                        .or_default() += 1;
+                }
             } else if record.name == UserSignedIn::schema().name
                 && self.sample_record.is_none()
                 && record.properties.get("phone").is_some()

@@ -241,49 +241,67 @@ impl fmt::Debug for CapturedEvent {
 ///
 /// The catalog of a test binary holds the events of every crate it links; call this
 /// from an integration test of the crate whose tracking plan the file documents.
+///
+/// Relative paths are resolved from the current directory, which `cargo test` sets to
+/// the package's root.
 #[track_caller]
 pub fn assert_catalog_snapshot(path: impl AsRef<Path>) {
-    let path = path.as_ref();
+    let flag = |name: &str| {
+        std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+    };
     let actual = crate::catalog().to_json();
-    let update = std::env::var_os(UPDATE_CATALOG_ENV).is_some_and(|v| !v.is_empty() && v != "0");
+    if let Err(message) =
+        check_snapshot(path.as_ref(), &actual, flag(UPDATE_CATALOG_ENV), flag("CI"))
+    {
+        panic!("{message}");
+    }
+}
+
+/// Compares `actual` with the file at `path`, writing it when asked to (`update`) or
+/// when it is missing outside CI. Returns the message to panic with otherwise.
+fn check_snapshot(path: &Path, actual: &str, update: bool, in_ci: bool) -> Result<(), String> {
     let expected = match std::fs::read_to_string(path) {
         Ok(s) => Some(s),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => panic!("cannot read the catalog snapshot `{}`: {e}", path.display()),
+        Err(e) => {
+            return Err(format!(
+                "cannot read the catalog snapshot `{}`: {e}",
+                path.display()
+            ));
+        }
     };
-    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    if expected.as_deref() == Some(actual.as_str()) {
-        return;
+    if expected.as_deref() == Some(actual) {
+        return Ok(());
     }
     if update || (expected.is_none() && !in_ci) {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).unwrap_or_else(|e| {
-                panic!(
+            std::fs::create_dir_all(dir).map_err(|e| {
+                format!(
                     "cannot create `{}` for the catalog snapshot: {e}",
                     dir.display()
                 )
-            });
+            })?;
         }
-        std::fs::write(path, &actual).unwrap_or_else(|e| {
-            panic!(
+        std::fs::write(path, actual).map_err(|e| {
+            format!(
                 "cannot write the catalog snapshot `{}`: {e}",
                 path.display()
             )
-        });
+        })?;
         eprintln!("telemetry: wrote the catalog snapshot `{}`", path.display());
-        return;
+        return Ok(());
     }
-    match expected {
-        None => panic!(
+    Err(match expected {
+        None => format!(
             "the catalog snapshot `{}` does not exist; run `{UPDATE_CATALOG_ENV}=1 cargo test` and commit it",
             path.display()
         ),
-        Some(expected) => panic!(
+        Some(expected) => format!(
             "the catalog differs from the snapshot `{}` (- snapshot, + code):\n{}\nIf the change is intended, run `{UPDATE_CATALOG_ENV}=1 cargo test` and commit the file.",
             path.display(),
-            line_diff(&expected, &actual)
+            line_diff(&expected, actual)
         ),
-    }
+    })
 }
 
 /// A unified diff with three lines of context.
@@ -298,6 +316,41 @@ fn line_diff(old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_is_written_compared_and_updated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/catalog.json");
+        // Missing: written outside CI, an error in CI.
+        let err = check_snapshot(&path, "a\nb\n", false, true).unwrap_err();
+        assert!(
+            err.contains("does not exist") && err.contains(UPDATE_CATALOG_ENV),
+            "{err}"
+        );
+        assert!(!path.exists());
+        check_snapshot(&path, "a\nb\n", false, false).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n");
+        // Same: passes, also in CI.
+        check_snapshot(&path, "a\nb\n", false, true).unwrap();
+        // Different: a diff naming the file, and the file is left alone.
+        let err = check_snapshot(&path, "a\nc\n", false, false).unwrap_err();
+        assert!(
+            err.contains("-b\n") && err.contains("+c\n") && err.contains("sub/catalog.json"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n");
+        // Update: rewritten.
+        check_snapshot(&path, "a\nc\n", true, true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nc\n");
+    }
+
+    #[test]
+    fn snapshot_of_this_binary_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.json");
+        std::fs::write(&path, crate::catalog().to_json()).unwrap();
+        assert_catalog_snapshot(&path);
+    }
 
     #[test]
     fn diff_marks_changed_lines() {
