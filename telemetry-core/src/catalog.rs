@@ -137,8 +137,10 @@ impl Catalog {
     }
 
     /// Checks the catalog as a whole: duplicate names (also clashes that differ only in
-    /// case), names that break the naming rule, missing descriptions and owners, and
-    /// events that no `emit!` sends. Returns every problem found, errors first.
+    /// case), names that break the naming rule, missing descriptions and owners, events
+    /// that no `emit!` sends, and properties whose names suggest personal data (`email`,
+    /// `phone`, `ip_address`, `full_name`, ...) without a declared `pii` handling.
+    /// Returns every problem found, errors first.
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         let mut by_lower: BTreeMap<String, Vec<&CatalogEvent>> = BTreeMap::new();
@@ -202,6 +204,17 @@ impl Catalog {
                         s.name
                     ),
                 );
+            }
+            for property in s.properties.iter() {
+                if property.pii == Pii::None && looks_personal(&property.name) {
+                    report(
+                        ProblemKind::UndeclaredPii,
+                        format!(
+                            "`{}.{}` looks like personal data but declares no handling; add `#[telemetry(pii = \"hash\")]` (or \"redact\" / \"drop\") to the field, or rename it if it is not personal",
+                            s.name, property.name
+                        ),
+                    );
+                }
             }
             if event.call_sites.is_empty() {
                 report(
@@ -274,6 +287,8 @@ pub enum ProblemKind {
     MissingOwner,
     /// No `emit!` sends the event.
     NeverEmitted,
+    /// A property whose name suggests personal data declares no `pii` handling.
+    UndeclaredPii,
 }
 
 impl ProblemKind {
@@ -286,6 +301,7 @@ impl ProblemKind {
             ProblemKind::MissingDescription => "missing-description",
             ProblemKind::MissingOwner => "missing-owner",
             ProblemKind::NeverEmitted => "never-emitted",
+            ProblemKind::UndeclaredPii => "undeclared-pii",
         }
     }
 
@@ -296,7 +312,9 @@ impl ProblemKind {
             | ProblemKind::CaseClash
             | ProblemKind::InvalidName
             | ProblemKind::MissingDescription => Severity::Error,
-            ProblemKind::MissingOwner | ProblemKind::NeverEmitted => Severity::Warning,
+            ProblemKind::MissingOwner | ProblemKind::NeverEmitted | ProblemKind::UndeclaredPii => {
+                Severity::Warning
+            }
         }
     }
 }
@@ -317,6 +335,61 @@ impl fmt::Display for Severity {
             Severity::Warning => "warning",
         })
     }
+}
+
+/// Words that, as a `_`-separated part of a property name, suggest personal data.
+const PERSONAL_WORDS: &[&str] = &[
+    "email",
+    "mail",
+    "phone",
+    "mobile",
+    "msisdn",
+    "address",
+    "street",
+    "postcode",
+    "zipcode",
+    "zip",
+    "ip",
+    "lat",
+    "latitude",
+    "lon",
+    "lng",
+    "longitude",
+    "ssn",
+    "passport",
+    "dob",
+    "birthday",
+    "birthdate",
+    "surname",
+    "username",
+    "password",
+    "iban",
+    "card_number",
+];
+
+/// Names that suggest a person's name (`restaurant_name` does not).
+const PERSONAL_NAMES: &[&str] = &[
+    "name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "given_name",
+    "family_name",
+    "user_name",
+    "display_name",
+    "customer_name",
+    "card_number",
+];
+
+/// Whether a property name suggests personal data (the `undeclared-pii` check).
+fn looks_personal(property: &str) -> bool {
+    PERSONAL_NAMES.contains(&property)
+        || PERSONAL_NAMES
+            .iter()
+            .any(|n| n.contains('_') && property.contains(n))
+        || property
+            .split('_')
+            .any(|word| PERSONAL_WORDS.contains(&word))
 }
 
 /// Why a catalog file could not be read.
@@ -356,6 +429,34 @@ impl std::error::Error for CatalogError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn personal_looking_names() {
+        for personal in [
+            "email",
+            "user_email",
+            "phone",
+            "ip_address",
+            "ip",
+            "full_name",
+            "name",
+            "home_lat",
+            "customer_name_raw",
+        ] {
+            assert!(looks_personal(personal), "{personal}");
+        }
+        for not in [
+            "restaurant_name",
+            "dish_id",
+            "shipping_method",
+            "lap_time",
+            "zipped",
+            "tip_cents",
+            "iphone_model",
+        ] {
+            assert!(!looks_personal(not), "{not}");
+        }
+    }
 
     #[test]
     fn rejects_unknown_format() {

@@ -141,6 +141,7 @@ fn validate_reports_clashes_and_bad_names_in_catalog_files() {
         event_json("Cart.Viewed", "a::CartViewed", "growth", "qty"),
         event_json("cart.viewed", "b::CartViewed", "growth", "qty"),
         event_json("checkout", "a::Checkout", "", "itemCount"),
+        event_json("user.signed_in", "a::SignedIn", "identity", "email"),
     ];
     let json = format!(r#"{{"format": 1, "events": [{}]}}"#, events.join(","));
     let problems = Catalog::from_json(&json).unwrap().validate();
@@ -154,6 +155,7 @@ fn validate_reports_clashes_and_bad_names_in_catalog_files() {
         (ProblemKind::InvalidName, "Cart.Viewed"),
         (ProblemKind::InvalidName, "checkout"),
         (ProblemKind::MissingOwner, "checkout"),
+        (ProblemKind::UndeclaredPii, "user.signed_in"),
     ] {
         assert!(kinds.contains(&expected), "{expected:?} not in {kinds:?}");
     }
