@@ -286,6 +286,39 @@ impl Sink for BrokenSink {
     }
 }
 
+/// A sink that panics on its first batch.
+struct PanickySink(bool, MemorySink);
+impl Sink for PanickySink {
+    fn name(&self) -> String {
+        "panicky".into()
+    }
+    fn write(&mut self, records: &[Record]) -> io::Result<()> {
+        if !self.0 {
+            self.0 = true;
+            panic!("sink bug");
+        }
+        self.1.write(records)
+    }
+}
+
+#[test]
+fn a_panicking_sink_costs_its_batch_only() {
+    let _l = lock();
+    let memory = MemorySink::new();
+    let guard = telemetry_core::init(
+        Config::new("t", "1")
+            .sink(PanickySink(false, memory.clone()))
+            .pii_secret("k"),
+    );
+    emit!(Heartbeat);
+    assert!(telemetry_core::flush(Duration::from_secs(5)));
+    emit!(Heartbeat);
+    drop(guard);
+    let s = telemetry_core::stats();
+    assert_eq!((s.emitted, s.failed, s.exported), (2, 1, 1), "{s:?}");
+    assert_eq!(memory.records().len(), 1);
+}
+
 /// A sink that waits on every batch, to fill the queue.
 struct SlowSink(Duration, MemorySink);
 impl Sink for SlowSink {

@@ -16,7 +16,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -298,15 +298,28 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
         pii::PiiPolicy::new(secret.as_deref()),
         Arc::clone(&counters),
     );
+    // The writer says when it has finished (also if a sink panicked), so shutdown can
+    // wait with a timeout without a second thread to join it.
+    let (done_tx, done) = mpsc::sync_channel::<()>(1);
     let handle = std::thread::Builder::new()
         .name("telemetry-writer".into())
-        .spawn(move || writer.run(rx))
+        .spawn(move || {
+            struct Done(SyncSender<()>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    let _ = self.0.try_send(());
+                }
+            }
+            let _done = Done(done_tx);
+            writer.run(rx);
+        })
         .map_err(InitError::SpawnWriter)?;
     *slot = Some(Pipeline { tx, counters });
     STATE.fetch_or(RUNNING, Ordering::Release);
     Ok(Guard {
         writer: Some(WriterHandle {
             handle,
+            done,
             timeout: config.shutdown_timeout,
         }),
     })
@@ -329,6 +342,8 @@ fn random_id() -> String {
 
 struct WriterHandle {
     handle: JoinHandle<()>,
+    /// Receives `()` (or disconnects) when the writer thread ends.
+    done: Receiver<()>,
     timeout: Duration,
 }
 
@@ -371,17 +386,15 @@ impl Guard {
                 .write()
                 .unwrap_or_else(PoisonError::into_inner) = Some(counters);
         }
-        let (done_tx, done_rx) = mpsc::sync_channel::<()>(1);
-        let WriterHandle { handle, .. } = writer;
-        let joiner = std::thread::Builder::new()
-            .name("telemetry-shutdown".into())
-            .spawn(move || {
+        let WriterHandle { handle, done, .. } = writer;
+        match done.recv_timeout(timeout) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                // The thread is at its very end: joining does not wait.
                 let _ = handle.join();
-                let _ = done_tx.send(());
-            });
-        match joiner {
-            Ok(_) => done_rx.recv_timeout(timeout).is_ok(),
-            Err(_) => false,
+                true
+            }
+            // A sink hangs: leave the thread behind rather than hang the process.
+            Err(RecvTimeoutError::Timeout) => false,
         }
     }
 }
@@ -391,7 +404,9 @@ impl Drop for Guard {
         let timeout = self.writer.as_ref().map_or(Duration::ZERO, |w| w.timeout);
         if !self.stop(timeout) {
             let s = stats();
-            let lost = s.emitted - s.exported - s.dropped_queue_full - s.failed;
+            let lost = s
+                .emitted
+                .saturating_sub(s.exported + s.dropped_queue_full + s.failed);
             eprintln!(
                 "telemetry: shutdown timed out after {timeout:?}; {lost} queued events were not written"
             );

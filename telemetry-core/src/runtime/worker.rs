@@ -99,7 +99,8 @@ impl Writer {
         }
         let mut ok = true;
         for state in &mut self.sinks {
-            if let Err(e) = state.sink.write(&self.batch) {
+            let batch = &self.batch;
+            if let Err(e) = guarded(|| state.sink.write(batch)) {
                 ok = false;
                 state.report("writing", &e);
             }
@@ -116,11 +117,18 @@ impl Writer {
 
     fn flush_sinks(&mut self) {
         for state in &mut self.sinks {
-            if let Err(e) = state.sink.flush() {
+            if let Err(e) = guarded(|| state.sink.flush()) {
                 state.report("flushing", &e);
             }
         }
     }
+}
+
+/// Runs a sink call, turning a panic into an error: a buggy sink must neither stop the
+/// writer (losing every later event) nor escape the accounting.
+fn guarded(call: impl FnOnce() -> std::io::Result<()>) -> std::io::Result<()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+        .unwrap_or_else(|_| Err(std::io::Error::other("the sink panicked")))
 }
 
 /// The record for a pending event: declared personal data handling applied, context
