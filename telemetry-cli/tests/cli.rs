@@ -106,3 +106,85 @@ fn events_count_reports_the_broken_line() {
         "{stderr}"
     );
 }
+
+/// Every command that reads a catalog fails the same clear way on bad input: exit code
+/// 2, the file named, a hint, never a panic.
+#[test]
+fn every_command_names_a_bad_catalog_and_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out").display().to_string();
+    let events = write(dir.path(), "events.jsonl", "");
+    let cases = [
+        ("missing.json", None, "cannot read the catalog"),
+        (
+            "not-json.json",
+            Some("this is not JSON"),
+            "not a valid catalog file",
+        ),
+        (
+            "newer.json",
+            Some(r#"{"format": 2, "events": []}"#),
+            "catalog format 2 is newer",
+        ),
+        ("empty-file.json", Some(""), "is empty"),
+    ];
+    for (name, contents, expected) in cases {
+        let path = match contents {
+            Some(c) => write(dir.path(), name, c),
+            None => dir.path().join(name).display().to_string(),
+        };
+        let commands: Vec<Vec<&str>> = vec![
+            vec!["catalog", "show", &path],
+            vec!["catalog", "lint", &path],
+            vec!["catalog", "diff", &path, &path],
+            vec!["catalog", "docs", &path],
+            vec!["catalog", "schema", &path, "--out", &out_dir],
+            vec!["validate", &events, "--catalog", &path],
+        ];
+        for args in commands {
+            let out = telemetry(&args);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(name) && stderr.contains(expected),
+                "{args:?}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn validate_names_a_missing_event_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = write(dir.path(), "catalog.json", CATALOG);
+    let out = telemetry(&["validate", "nope.jsonl", "--catalog", &catalog]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot open the event file `nope.jsonl`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    for args in [
+        &["--help"][..],
+        &["catalog", "lint", "--help"],
+        &["catalog", "diff", "--help"],
+        &["validate", "--help"],
+    ] {
+        let out = telemetry(args);
+        assert!(out.status.success());
+        assert!(text(&out.stdout).contains("Exit codes:"), "{args:?}");
+    }
+}
+
+#[test]
+fn dump_one_liner_is_documented_in_the_readme() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    assert!(readme.contains("telemetry_core::catalog::dump_if_requested()"));
+    assert!(readme.contains("TELEMETRY_DUMP_CATALOG"));
+}

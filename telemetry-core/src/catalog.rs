@@ -240,6 +240,82 @@ impl Catalog {
     }
 }
 
+/// Environment variable read by [`dump_if_requested`]: the path to write the catalog
+/// file to (`-` for standard output).
+pub const DUMP_CATALOG_ENV: &str = "TELEMETRY_DUMP_CATALOG";
+
+/// Writes the catalog file and exits the process when [`DUMP_CATALOG_ENV`] is set; does
+/// nothing otherwise.
+///
+/// Put it first in `main`, so that any build of the program can hand its tracking plan
+/// to the `telemetry` command without running anything else:
+///
+/// ```no_run
+/// // The first line of `main`:
+/// telemetry_core::catalog::dump_if_requested();
+/// // ... the program as usual
+/// ```
+///
+/// ```sh
+/// TELEMETRY_DUMP_CATALOG=catalog.json cargo run   # writes catalog.json and exits 0
+/// TELEMETRY_DUMP_CATALOG=- cargo run > plan.json  # or to standard output
+/// ```
+///
+/// Exits with 0 after writing, or with 2 and a message naming the path when the file
+/// cannot be written.
+pub fn dump_if_requested() {
+    let Some(target) = std::env::var_os(DUMP_CATALOG_ENV) else {
+        return;
+    };
+    match write_catalog_to(std::path::Path::new(&target)) {
+        Ok(()) => std::process::exit(0),
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// Writes this binary's catalog to `path` (`-`: standard output), creating parent
+/// directories; the error names the path and says what to do.
+fn write_catalog_to(path: &std::path::Path) -> Result<(), String> {
+    use std::io::Write as _;
+    let json = catalog().to_json();
+    if path.as_os_str() == "-" {
+        return std::io::stdout()
+            .lock()
+            .write_all(json.as_bytes())
+            .map_err(|e| format!("cannot write the catalog to standard output: {e}"));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "cannot create `{}` for the catalog ({e}); set {DUMP_CATALOG_ENV} to a writable path",
+                parent.display()
+            )
+        })?;
+    }
+    std::fs::write(path, json).map_err(|e| {
+        format!(
+            "cannot write the catalog to `{}` ({e}); set {DUMP_CATALOG_ENV} to a writable path",
+            path.display()
+        )
+    })
+}
+
+/// Whether a property name suggests personal data: the rule behind the
+/// `undeclared-pii` problem of [`Catalog::validate`], for tools that build their own
+/// checks on it.
+///
+/// ```
+/// use telemetry_core::catalog::looks_like_personal_data;
+/// assert!(looks_like_personal_data("user_email"));
+/// assert!(!looks_like_personal_data("restaurant_name"));
+/// ```
+pub fn looks_like_personal_data(property: &str) -> bool {
+    looks_personal(property)
+}
+
 /// A problem found by [`Catalog::validate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -456,6 +532,17 @@ mod tests {
         ] {
             assert!(!looks_personal(not), "{not}");
         }
+    }
+
+    #[test]
+    fn dump_writes_the_catalog_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/catalog.json");
+        write_catalog_to(&path).unwrap();
+        let back = Catalog::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(back, catalog());
+        let err = write_catalog_to(dir.path()).unwrap_err();
+        assert!(err.contains(DUMP_CATALOG_ENV), "{err}");
     }
 
     #[test]

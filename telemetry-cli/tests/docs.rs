@@ -1,0 +1,211 @@
+//! `telemetry catalog docs`: the Markdown golden file, and the HTML page in headless
+//! Chromium (no console errors, the search filters events, a screenshot is kept).
+
+mod common;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn markdown_groups_events_by_category_and_owner() {
+    let out = telemetry(&[
+        "catalog",
+        "docs",
+        "--format",
+        "markdown",
+        &fixture("diff-new.json"),
+    ]);
+    assert!(out.status.success());
+    golden("docs.md", &text(&out.stdout));
+}
+
+#[test]
+fn html_is_one_self_contained_page() {
+    let out = telemetry(&[
+        "catalog",
+        "docs",
+        "--format",
+        "html",
+        &fixture("lint-all.json"),
+    ]);
+    assert!(out.status.success());
+    let html = text(&out.stdout);
+    assert!(html.starts_with("<!doctype html>"));
+    for needle in [
+        "<input id=\"search\"",
+        "Owner: <span class=\"owner\">growth</span>",
+        "personal data",
+        "never sent",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+    // No network: nothing is loaded from anywhere.
+    for remote in ["http://", "https://", "src=", "<link"] {
+        assert!(!html.contains(remote), "the page must not load `{remote}`");
+    }
+    // Text from the catalog is escaped, never interpreted.
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = std::fs::read_to_string(fixture_path("clean.json"))
+        .unwrap()
+        .replace(
+            "The app came to the foreground.",
+            "Shown <script>alert(1)</script> & `code`.",
+        );
+    let path = dir.path().join("catalog.json");
+    std::fs::write(&path, catalog).unwrap();
+    let page = text(
+        &telemetry(&[
+            "catalog",
+            "docs",
+            "--format",
+            "html",
+            path.to_str().unwrap(),
+        ])
+        .stdout,
+    );
+    assert!(!page.contains("<script>alert"), "unescaped description");
+    assert!(
+        page.contains("Shown &lt;script&gt;alert(1)&lt;/script&gt; &amp; <code>code</code>."),
+        "{page}"
+    );
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}
+
+fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium runs")
+}
+
+/// `data-<name>` of `<body>` in a dumped DOM.
+fn body_attr(dom: &str, name: &str) -> Option<String> {
+    let body = &dom[dom.find("<body")?..];
+    let body = &body[..body.find('>')?];
+    let key = format!("data-{name}=\"");
+    let start = body.find(&key)? + key.len();
+    Some(body[start..][..body[start..].find('"')?].to_string())
+}
+
+#[test]
+fn html_page_works_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed; .ci/run installs it (apt-get install chromium)");
+        }
+        eprintln!(
+            "SKIPPED html_page_works_in_headless_chromium: no chromium on PATH (install it with `apt-get install chromium`)"
+        );
+        return;
+    };
+    let artefacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("telemetry-docs");
+    std::fs::create_dir_all(&artefacts).unwrap();
+    let page = artefacts.join("plan.html");
+    let out = telemetry(&[
+        "catalog",
+        "docs",
+        "--format",
+        "html",
+        &fixture("diff-new.json"),
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.display());
+
+    let out = headless(
+        &browser,
+        profile.path(),
+        &["--virtual-time-budget=2000", "--dump-dom", &url],
+    );
+    let dom = text(&out.stdout);
+    assert_eq!(
+        body_attr(&dom, "ready").as_deref(),
+        Some("1"),
+        "the page script did not finish:\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(body_attr(&dom, "errors"), None, "script errors");
+    let console = text(&out.stderr);
+    // The page logs nothing: any console message (an error, a warning) is a bug.
+    assert!(
+        !console.contains(":CONSOLE"),
+        "console messages:\n{console}"
+    );
+    assert_eq!(
+        body_attr(&dom, "visible").as_deref(),
+        Some("8"),
+        "all events shown"
+    );
+
+    // The search (pre-filled from `#q=`) filters events.
+    let out = headless(
+        &browser,
+        profile.path(),
+        &[
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            &format!("{url}#q=checkout%20email"),
+        ],
+    );
+    let dom = text(&out.stdout);
+    assert_eq!(
+        body_attr(&dom, "visible").as_deref(),
+        Some("1"),
+        "one event matches `checkout email`"
+    );
+    assert!(
+        dom.contains("<article class=\"event\" id=\"event-checkout.started\""),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("id=\"event-app.opened\" data-search=") && dom.contains("hidden=\"\""),
+        "others are hidden"
+    );
+
+    let shot = artefacts.join("plan.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = headless(
+        &browser,
+        profile.path(),
+        &[
+            "--window-size=1280,1600",
+            "--virtual-time-budget=2000",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ],
+    );
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|e| panic!("no screenshot ({e}):\n{}", text(&out.stderr)));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot too small"
+    );
+    eprintln!("screenshot: {}", shot.display());
+}
