@@ -115,6 +115,25 @@ fn print_summary(s: &Summary, out_dir: &Path, seconds: f64) -> Result<(), Box<dy
     reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
     println!("  failure reasons: {}", reasons.join(", "));
+    let calls: Vec<String> = s
+        .provider_calls
+        .iter()
+        .map(|(outcome, c)| {
+            format!(
+                "{outcome} {} (avg {:.3} ms)",
+                c.calls,
+                c.total_ms / c.calls.max(1) as f64
+            )
+        })
+        .collect();
+    println!(
+        "  provider calls (#[instrument_event] on `charge`): {}",
+        calls.join(", ")
+    );
+    println!(
+        "  {} sessions crashed (a panic in the wallet SDK, caught at the top of the session)",
+        s.crashed_sessions
+    );
 
     println!();
     println!("Personal data, as written: one `user.signed_in` record");

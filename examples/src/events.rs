@@ -160,6 +160,25 @@ pub enum FailureReason {
     NetworkError,
 }
 
+/// The `error_kind` of a failed `#[instrument_event]` call returning this error: the
+/// same names as the `reason` property of `payment.failed`.
+impl telemetry_core::ErrorKind for FailureReason {
+    fn error_kind(&self) -> std::borrow::Cow<'static, str> {
+        match telemetry_core::TelemetryProperty::to_value(self) {
+            telemetry_core::PropertyValue::Str(s) => std::borrow::Cow::Owned(s.to_owned()),
+            _ => std::borrow::Cow::Borrowed("unknown"),
+        }
+    }
+}
+
+impl std::fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&telemetry_core::ErrorKind::error_kind(self))
+    }
+}
+
+impl std::error::Error for FailureReason {}
+
 // ---------------------------------------------------------------------------------
 // Events, in the order a customer meets them.
 // ---------------------------------------------------------------------------------

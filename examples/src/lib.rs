@@ -71,6 +71,12 @@ pub struct Summary {
     pub days: u32,
     /// App sessions simulated.
     pub sessions: usize,
+    /// Sessions that ended in a panic (caught at the top of the session).
+    pub crashed_sessions: usize,
+    /// Outcomes of the calls to the payment provider (`#[instrument_event]` on
+    /// `charge`), read from the records' `call` object: `ok`, `panicked`, or
+    /// `error: <kind>`, with the number of calls and their total duration.
+    pub provider_calls: BTreeMap<String, CallStats>,
     /// Events handed to telemetry (from `telemetry_core::stats()`, over all sessions).
     pub emitted: u64,
     /// Events telemetry could not write (queue full or write error).
@@ -117,6 +123,15 @@ pub struct MethodPayments {
     pub attempts: usize,
     /// `payment.failed` records.
     pub failed: usize,
+}
+
+/// Calls of an instrumented function that ended one way.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CallStats {
+    /// Number of calls.
+    pub calls: usize,
+    /// Their summed duration, in milliseconds.
+    pub total_ms: f64,
 }
 
 /// A property declared as personal data.
@@ -170,6 +185,8 @@ pub fn run(out_dir: &Path, seed: u64, users: usize) -> Result<Summary, Box<dyn E
         users,
         days: DAYS,
         sessions: totals.sessions,
+        crashed_sessions: totals.crashed,
+        provider_calls: BTreeMap::new(),
         emitted: totals.emitted,
         lost: totals.lost,
         records: 0,
@@ -237,6 +254,16 @@ impl Summary {
                 && schema.name == record.name
             {
                 *step += 1;
+            }
+
+            if let Some(call) = &record.call {
+                let outcome = match &call.error_kind {
+                    Some(kind) => format!("{}: {kind}", call.outcome),
+                    None => call.outcome.to_string(),
+                };
+                let stats = self.provider_calls.entry(outcome).or_default();
+                stats.calls += 1;
+                stats.total_ms += call.duration_ms;
             }
 
             let attempted = record.name == PaymentAttempted::schema().name;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fastrand::Rng;
-use telemetry_core::{Config, emit};
+use telemetry_core::{Config, emit, instrument_event};
 
 use crate::events::*;
 
@@ -206,6 +206,8 @@ struct State {
 pub(crate) struct Totals {
     /// Sessions simulated (one `init` each).
     pub(crate) sessions: usize,
+    /// Sessions that ended in a panic, caught at the top of the session.
+    pub(crate) crashed: usize,
     /// Events handed to telemetry, over all sessions.
     pub(crate) emitted: u64,
     /// Events lost (queue full or write error).
@@ -274,7 +276,14 @@ pub(crate) fn simulate(
                 config = config.user_id(&c.user_id);
             }
             let guard = telemetry_core::try_init(config)?;
-            sim.session(state, day);
+            // A panic ends the session, as a crash ends the app, but not the run: the
+            // instrumented call that panicked has recorded `"outcome": "panicked"`.
+            let session = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sim.session(state, day);
+            }));
+            if session.is_err() {
+                totals.crashed += 1;
+            }
             if !guard.shutdown(SHUTDOWN_TIMEOUT) {
                 return Err("telemetry could not write a session's events in time".into());
             }
@@ -519,8 +528,8 @@ impl Sim {
                 amount_cents,
                 attempt,
             });
-            match self.payment_failure(method, amount_cents) {
-                None => {
+            match self.charge(method, amount_cents, attempt) {
+                Ok(()) => {
                     emit!(PaymentCompleted {
                         order_id,
                         method,
@@ -535,7 +544,7 @@ impl Sim {
                     });
                     return;
                 }
-                Some(reason) => {
+                Err(reason) => {
                     let will_retry = attempt < 3 && self.chance(0.7);
                     emit!(PaymentFailed {
                         order_id,
@@ -555,6 +564,34 @@ impl Sim {
             }
         }
         abandon(CartStep::Payment);
+    }
+
+    /// One charge request to the payment provider, with its duration and outcome: the
+    /// call that `payment.attempted` and `payment.failed` describe from the product's
+    /// side.
+    // The wallet provider's SDK has a bug: it panics on amounts above 50.00 (an
+    // overflow in its fraud check). The session loop catches the panic, and the call's
+    // event says `panicked`.
+    #[instrument_event(
+        name = "payment.provider_charged",
+        category = "payment",
+        owner = "payments",
+        fields(method, amount_cents, attempt)
+    )]
+    fn charge(
+        &mut self,
+        method: PaymentMethod,
+        amount_cents: u64,
+        attempt: u32,
+    ) -> Result<(), FailureReason> {
+        assert!(
+            !(method == PaymentMethod::Wallet && amount_cents > 5_000),
+            "wallet SDK: fraud score overflow for amount {amount_cents}"
+        );
+        match self.payment_failure(method, amount_cents) {
+            Some(reason) => Err(reason),
+            None => Ok(()),
+        }
     }
 
     /// Whether a payment attempt fails, and why: about 12% of card payments (8%

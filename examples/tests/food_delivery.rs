@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use examples::{CATALOG_FILE, EVENTS_FILE, Summary, customers};
 use telemetry_core::catalog::Catalog;
-use telemetry_core::{HASH_BYTES, Pii, REDACTED, Record};
+use telemetry_core::{HASH_BYTES, Outcome, Pii, REDACTED, Record};
 
 /// `telemetry_core::init` is process-wide: tests that run the simulation take turns.
 static PIPELINE: Mutex<()> = Mutex::new(());
@@ -70,7 +70,7 @@ fn records_are_valid_complete_and_private() {
         .iter()
         .filter(|e| e.schema.rust_type.starts_with("examples::"))
         .collect();
-    assert_eq!(ours.len(), 14);
+    assert_eq!(ours.len(), 15);
     assert_eq!(summary.catalog_events, catalog.events.len());
     for event in &ours {
         assert!(
@@ -215,6 +215,48 @@ fn records_are_valid_complete_and_private() {
         32
     );
     assert!(sample.properties.get("full_name").is_none());
+
+    // The instrumented provider call: one record per payment attempt, each with a
+    // `call` object; failures carry the failure reason as error kind, and the rare
+    // wallet SDK panic is recorded and ends only its session.
+    let charged: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.name == "payment.provider_charged")
+        .collect();
+    assert_eq!(charged.len(), summary.count("payment.attempted"));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.call.is_some() == (r.name == "payment.provider_charged"))
+    );
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &charged {
+        let call = r.call.as_ref().unwrap();
+        assert_eq!(call.function, "examples::sim::charge");
+        assert!(call.duration_ms >= 0.0 && call.duration_ms < 1_000.0);
+        match call.outcome {
+            Outcome::Error => {
+                *kinds.entry(call.error_kind.clone().unwrap()).or_default() += 1;
+            }
+            Outcome::Ok | Outcome::Panicked => assert!(call.error_kind.is_none()),
+            Outcome::Cancelled => panic!("a sync call cannot be cancelled"),
+        }
+    }
+    assert_eq!(kinds, summary.failures_by_reason);
+    let panicked = charged
+        .iter()
+        .filter(|r| r.call.as_ref().unwrap().outcome == Outcome::Panicked)
+        .count();
+    assert_eq!(panicked, summary.crashed_sessions);
+    assert!(panicked > 0, "no session met the wallet SDK bug");
+    assert_eq!(
+        summary
+            .provider_calls
+            .values()
+            .map(|c| c.calls)
+            .sum::<usize>(),
+        charged.len()
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::instrument::Outcome;
 use crate::value::Properties;
 
 /// Version of the record format, written in each record's `format` field.
@@ -42,6 +43,52 @@ pub struct Record {
     pub properties: Properties,
     /// Who and where: app, ids, platform.
     pub context: Context,
+    /// For events of `#[instrument_event]` functions: the call's function, duration
+    /// and outcome. Absent for events sent with `emit!`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Call>,
+}
+
+/// How an instrumented call went: the record's `call` object.
+///
+/// ```json
+/// "call": {"function": "shop::checkout::pay", "duration_ms": 12.5, "outcome": "error", "error_kind": "CardDeclined"}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Call {
+    /// Path of the instrumented function, e.g. `shop::checkout::pay`.
+    pub function: String,
+    /// Wall time of the call in milliseconds, from a monotonic clock (for a future,
+    /// from its first poll to its completion or drop).
+    pub duration_ms: f64,
+    /// How the call ended.
+    pub outcome: Outcome,
+    /// For `error`: the error's kind (see [`ErrorKind`](crate::instrument::ErrorKind)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+}
+
+impl Call {
+    /// A call description; `error_kind` is for `Outcome::Error`.
+    pub fn new(
+        function: impl Into<String>,
+        duration: Duration,
+        outcome: Outcome,
+        error_kind: Option<String>,
+    ) -> Call {
+        Call {
+            function: function.into(),
+            duration_ms: duration.as_nanos() as f64 / 1e6,
+            outcome,
+            error_kind,
+        }
+    }
+
+    /// The duration as a `Duration`.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64((self.duration_ms / 1e3).max(0.0))
+    }
 }
 
 impl Record {
@@ -172,6 +219,7 @@ mod tests {
                 arch: "x86_64".into(),
                 ..Context::default()
             },
+            call: None,
         };
         let line = record.to_json();
         assert!(
@@ -179,9 +227,25 @@ mod tests {
             "{line}"
         );
         assert!(
-            !line.contains("user_id") && !line.contains("null"),
+            !line.contains("user_id") && !line.contains("null") && !line.contains("call"),
             "{line}"
         );
         assert_eq!(Record::from_json(&line).unwrap(), record);
+
+        let instrumented = Record {
+            call: Some(Call::new(
+                "shop::pay",
+                Duration::from_micros(12_500),
+                Outcome::Error,
+                Some("CardDeclined".into()),
+            )),
+            ..record
+        };
+        let line = instrumented.to_json();
+        assert!(
+            line.ends_with(r#""call":{"function":"shop::pay","duration_ms":12.5,"outcome":"error","error_kind":"CardDeclined"}}"#),
+            "{line}"
+        );
+        assert_eq!(Record::from_json(&line).unwrap(), instrumented);
     }
 }

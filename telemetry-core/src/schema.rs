@@ -181,6 +181,10 @@ pub struct CallSite {
     pub column: u32,
     /// Module path of the emitting code, e.g. `shop::checkout`.
     pub module_path: Str,
+    /// For a function with `#[instrument_event]`, its path (e.g.
+    /// `shop::checkout::pay`); absent for `emit!`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<Str>,
 }
 
 impl CallSite {
@@ -197,6 +201,25 @@ impl CallSite {
             line,
             column,
             module_path: Cow::Borrowed(module_path),
+            function: None,
+        }
+    }
+
+    /// Builds the call site of an instrumented function; used by `#[instrument_event]`.
+    #[doc(hidden)]
+    pub const fn new_instrumented(
+        file: &'static str,
+        line: u32,
+        column: u32,
+        module_path: &'static str,
+        function: &'static str,
+    ) -> Self {
+        CallSite {
+            file: Cow::Borrowed(file),
+            line,
+            column,
+            module_path: Cow::Borrowed(module_path),
+            function: Some(Cow::Borrowed(function)),
         }
     }
 }

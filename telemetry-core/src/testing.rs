@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::Path;
 
 use crate::event::TelemetryEvent;
-use crate::record::Timestamp;
+use crate::instrument::Outcome;
+use crate::record::{Call, Timestamp};
 use crate::runtime::{PendingEvent, add_capture_scope, remove_capture_scope};
 use crate::schema::EventSchema;
 use crate::value::{Properties, Value};
@@ -144,6 +145,7 @@ pub struct CapturedEvent {
     id: uuid::Uuid,
     timestamp: Timestamp,
     properties: Properties,
+    call: Option<Call>,
 }
 
 impl CapturedEvent {
@@ -159,6 +161,7 @@ impl CapturedEvent {
             id: p.id,
             timestamp: p.timestamp,
             properties: Properties(properties),
+            call: p.call,
         }
     }
 
@@ -198,6 +201,27 @@ impl CapturedEvent {
         &self.properties
     }
 
+    /// For an `#[instrument_event]` call: the record's `call` object (function,
+    /// duration, outcome, error kind); `None` for events sent with `emit!`.
+    pub fn call(&self) -> Option<&Call> {
+        self.call.as_ref()
+    }
+
+    /// How the instrumented call ended; `None` for events sent with `emit!`.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.call.as_ref().map(|c| c.outcome)
+    }
+
+    /// How long the instrumented call took; `None` for events sent with `emit!`.
+    pub fn duration(&self) -> Option<std::time::Duration> {
+        self.call.as_ref().map(Call::duration)
+    }
+
+    /// The error kind of an instrumented call that returned `Err`.
+    pub fn error_kind(&self) -> Option<&str> {
+        self.call.as_ref()?.error_kind.as_deref()
+    }
+
     /// Whether this is an event of type `E`.
     pub fn is<E: TelemetryEvent>(&self) -> bool {
         std::ptr::eq(self.schema, E::schema())
@@ -228,6 +252,7 @@ impl fmt::Debug for CapturedEvent {
             .field("name", &self.name())
             .field("version", &self.version())
             .field("properties", &self.properties)
+            .field("call", &self.call)
             .finish()
     }
 }

@@ -134,7 +134,7 @@ fn skip_group(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
-fn unknown_key_message(key: &str, allowed: &[&str], on: &str) -> String {
+pub(crate) fn unknown_key_message(key: &str, allowed: &[&str], on: &str) -> String {
     let expected = backticked(allowed);
     match closest(key, allowed) {
         Some(best) => format!(
@@ -145,7 +145,7 @@ fn unknown_key_message(key: &str, allowed: &[&str], on: &str) -> String {
 }
 
 /// The allowed key closest to `key` by edit distance, if it is close enough to be a typo.
-fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed
         .iter()
         .map(|k| (edit_distance(key, k), *k))
@@ -265,6 +265,29 @@ fn ungroup(expr: &Expr) -> &Expr {
 /// The text of the `///` doc comments, lines joined with `\n`, one leading space per
 /// line removed, surrounding blank lines trimmed.
 pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
+    reflow(&doc_lines(attrs))
+}
+
+/// The doc comment of an instrumented function as an event description: the text
+/// before the first Markdown heading, since `# Errors`, `# Panics` or `# Examples`
+/// sections document the function's API, not the event.
+pub(crate) fn function_doc_comment(attrs: &[Attribute]) -> String {
+    let mut lines = doc_lines(attrs);
+    let mut in_code = false;
+    let heading = lines.iter().position(|line| {
+        let t = line.trim_start();
+        if t.starts_with("```") {
+            in_code = !in_code;
+        }
+        !in_code && t.starts_with('#')
+    });
+    if let Some(at) = heading {
+        lines.truncate(at);
+    }
+    reflow(&lines)
+}
+
+fn doc_lines(attrs: &[Attribute]) -> Vec<String> {
     let mut lines = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
         if let Meta::NameValue(nv) = &attr.meta
@@ -279,7 +302,7 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
             }
         }
     }
-    reflow(&lines)
+    lines
 }
 
 /// Joins the lines of the doc comment the way Markdown renders them: lines wrapped

@@ -136,7 +136,7 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
 }
 
 /// The type with every lifetime replaced by `'_`, for use in expressions.
-fn with_elided_lifetimes(ty: &Type) -> Type {
+pub(crate) fn with_elided_lifetimes(ty: &Type) -> Type {
     struct Elide;
     impl VisitMut for Elide {
         fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {

@@ -5,6 +5,9 @@
 //! validates it (every error is collected in a `Ctxt` and reported at once),
 //! `event` and `property` generate code, `fallback` generates a stand-in impl when the
 //! input has errors so one mistake does not cascade, and `emit` implements `emit!`.
+//! `instrument` implements `#[instrument_event]`: its arguments are parsed in
+//! `instrument_attr`, the event and its values planned in `instrument_plan`, and the
+//! function's shape and exits handled in `instrument_shape`.
 
 mod ast;
 mod attr;
@@ -13,6 +16,10 @@ mod ctxt;
 mod emit;
 mod event;
 mod fallback;
+mod instrument;
+mod instrument_attr;
+mod instrument_plan;
+mod instrument_shape;
 #[allow(unreachable_pub, dead_code)]
 mod naming;
 mod property;
@@ -32,6 +39,12 @@ pub fn derive_telemetry_event(input: TokenStream) -> TokenStream {
 pub fn derive_telemetry_property(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     property::expand(&input).into()
+}
+
+/// `#[instrument_event]`; documented on the re-export in `telemetry_core`.
+#[proc_macro_attribute]
+pub fn instrument_event(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument::expand(args.into(), item.into()).into()
 }
 
 /// Implementation of `telemetry_core::emit!`; not meant to be called directly.

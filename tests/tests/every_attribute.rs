@@ -1,5 +1,5 @@
-//! Every attribute of both derives, each event emitted, checked in the captured output
-//! and in the catalog. Compiled with every warning and every clippy lint (also
+//! Every attribute of both derives and of `#[instrument_event]`, each event emitted,
+//! checked in the captured output and in the catalog. Compiled with every warning and every clippy lint (also
 //! `pedantic`) denied, so generated code that trips a lint fails the build.
 #![deny(warnings)]
 #![deny(clippy::all, clippy::pedantic)]
@@ -330,4 +330,248 @@ fn catalog_other_events() {
     assert_eq!(catalog.pii_property_count(), 3);
     let problems = catalog.validate();
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// Why a payment failed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PaymentError {
+    /// The bank said no.
+    Declined,
+}
+
+impl telemetry_core::ErrorKind for PaymentError {
+    fn error_kind(&self) -> Cow<'static, str> {
+        Cow::Borrowed("declined")
+    }
+}
+
+/// A customer paid for an order.
+///
+/// # Errors
+/// When the bank declines.
+#[telemetry_core::instrument_event(
+    name = "order.payment",
+    category = "payment",
+    owner = "payments",
+    version = 2,
+    crate = "telemetry_core",
+    fields(amount_cents, method, items: usize = lines.len(), first: Option<u64> = lines.first().copied())
+)]
+pub fn pay_order(
+    amount_cents: u64,
+    method: &PaymentMethod,
+    lines: &[u64],
+    card_number: &str,
+) -> Result<u64, PaymentError> {
+    if card_number.is_empty() {
+        return Err(PaymentError::Declined);
+    }
+    let digits: u64 = card_number.parse().map_err(|_| PaymentError::Declined)?;
+    Ok(amount_cents + digits % 2)
+}
+
+/// Pays asynchronously, typed.
+///
+/// # Errors
+/// When the amount is zero.
+#[telemetry_core::instrument_event(event = OrderPaid, fields(method, first_method = None, amount, tipped = false, r#type = String::from("delivery")))]
+pub async fn pay_async(method: PaymentMethod, amount: f64) -> Result<(), PaymentError> {
+    if amount <= 0.0 {
+        Err(PaymentError::Declined)?;
+    }
+    Ok(())
+}
+
+/// A cart, with instrumented methods.
+#[derive(Debug, Default)]
+pub struct Cart {
+    dishes: Vec<u64>,
+}
+
+impl Cart {
+    /// Adds a dish.
+    #[telemetry_core::instrument_event(name = "cart.dish_added", owner = "growth", fields(dish_id))]
+    pub fn add(&mut self, dish_id: u64) -> &mut Self {
+        self.dishes.push(dish_id);
+        self
+    }
+
+    /// Counts the dishes, as a future.
+    #[telemetry_core::instrument_event(name = "cart.dishes_counted", owner = "growth")]
+    pub fn count(&self) -> impl std::future::Future<Output = usize> + '_ {
+        async move { self.dishes.len() }
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn instrumented_functions() {
+    use telemetry_core::Outcome;
+    let events = testing::capture(|| {
+        assert_eq!(pay_order(100, &PaymentMethod::Card, &[7, 8], "3"), Ok(101));
+        assert_eq!(
+            pay_order(100, &PaymentMethod::Card, &[], ""),
+            Err(PaymentError::Declined)
+        );
+        assert!(block_on(pay_async(PaymentMethod::UpiTransfer, 0.0)).is_err());
+        let mut cart = Cart::default();
+        cart.add(1).add(2);
+        assert_eq!(block_on(cart.count()), 2);
+    });
+    assert_eq!(
+        events.names(),
+        [
+            "order.payment",
+            "order.payment",
+            "order.paid",
+            "cart.dish_added",
+            "cart.dish_added",
+            "cart.dishes_counted"
+        ]
+    );
+    let paid = &events[0];
+    assert_eq!(paid["amount_cents"], 100);
+    assert_eq!(paid["method"], "CARD");
+    assert_eq!(paid["items"], 2);
+    assert_eq!(paid["first"], 7);
+    assert!(paid.property("card_number").is_none());
+    assert_eq!(paid.outcome(), Some(Outcome::Ok));
+    assert_eq!(events[1].error_kind(), Some("declined"));
+    assert!(events[1].property("first").is_none());
+    assert_eq!(events[2]["method"], "UPI_TRANSFER");
+    assert_eq!(events[2].error_kind(), Some("declined"));
+    assert_eq!(events[4]["dish_id"], 2);
+
+    let catalog = telemetry_core::catalog();
+    let payment = catalog.event("order.payment").expect("registered");
+    assert_eq!(payment.schema.version, 2);
+    assert_eq!(payment.schema.description, "A customer paid for an order.");
+    assert_eq!(
+        payment.call_sites[0].function.as_deref(),
+        Some("every_attribute::pay_order")
+    );
+    assert_eq!(
+        payment.schema.property("method").expect("method").rust_type,
+        "PaymentMethod"
+    );
+    assert!(payment.schema.property("first").expect("first").optional);
+}
+
+/// More shapes under `clippy::pedantic`: generated code must not trip it.
+pub mod shapes {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use telemetry_core::instrument_event;
+
+    /// A boxed future, as `#[async_trait]` writes it.
+    #[instrument_event(name = "shapes.boxed", owner = "growth")]
+    #[must_use]
+    pub fn boxed<'a>(x: &'a u8) -> Pin<Box<dyn Future<Output = u8> + Send + 'a>> {
+        Box::pin(async move { *x })
+    }
+
+    /// Generic, with `impl Trait` and a where clause.
+    #[instrument_event(name = "shapes.generic", owner = "growth", fields(n: usize = items.len()))]
+    pub fn generic<T>(items: &[T], extra: impl IntoIterator<Item = T>) -> Vec<T>
+    where
+        T: Clone,
+    {
+        let mut all = items.to_vec();
+        all.extend(extra);
+        all
+    }
+
+    /// Never returns.
+    ///
+    /// # Panics
+    /// Always.
+    #[instrument_event(name = "shapes.diverges", owner = "growth")]
+    pub fn diverges() -> ! {
+        panic!("stop")
+    }
+
+    /// Returns nothing, early.
+    #[instrument_event(name = "shapes.unit", owner = "growth", fields(flag))]
+    pub fn unit(flag: bool) {
+        if flag {
+            return;
+        }
+        std::hint::black_box(flag);
+    }
+
+    /// `Option` with `?`.
+    #[instrument_event(name = "shapes.option", owner = "growth")]
+    #[must_use]
+    pub fn option(x: Option<u8>) -> Option<u8> {
+        let v = x?;
+        v.checked_add(1)
+    }
+
+    /// An async method on a type.
+    #[derive(Debug, Default)]
+    pub struct Kitchen {
+        /// Orders cooked.
+        pub cooked: u32,
+    }
+
+    impl Kitchen {
+        /// Cooks, async, `&mut self`.
+        ///
+        /// # Errors
+        /// Without a dish.
+        #[instrument_event(name = "shapes.cooked", owner = "growth", fields(dish))]
+        pub async fn cook(&mut self, dish: u64) -> Result<u32, String> {
+            if dish == 0 {
+                return Err(String::from("no dish"));
+            }
+            self.cooked += 1;
+            Ok(self.cooked)
+        }
+
+        /// Consumes the kitchen.
+        #[instrument_event(name = "shapes.closed", owner = "growth")]
+        #[must_use]
+        pub fn close(self) -> u32 {
+            self.cooked
+        }
+    }
+}
+
+#[test]
+fn instrumented_shapes_under_pedantic() {
+    use shapes::Kitchen;
+    let events = testing::capture(|| {
+        assert_eq!(block_on(shapes::boxed(&3)), 3);
+        assert_eq!(shapes::generic(&[1u8], [2]), [1, 2]);
+        shapes::unit(true);
+        assert_eq!(shapes::option(Some(1)), Some(2));
+        let mut kitchen = Kitchen::default();
+        assert!(block_on(kitchen.cook(0)).is_err());
+        assert_eq!(block_on(kitchen.cook(1)), Ok(1));
+        assert_eq!(kitchen.close(), 1);
+    });
+    assert_eq!(
+        events.names(),
+        [
+            "shapes.boxed",
+            "shapes.generic",
+            "shapes.unit",
+            "shapes.option",
+            "shapes.cooked",
+            "shapes.cooked",
+            "shapes.closed"
+        ]
+    );
+    assert_eq!(events[4].error_kind(), Some("String"));
+    let _ = shapes::diverges as fn() -> !;
 }

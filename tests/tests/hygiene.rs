@@ -1,5 +1,5 @@
-//! The derives and `emit!` work in a module that shadows every prelude name it can:
-//! the generated code names everything through absolute paths.
+//! The derives, `emit!` and `#[instrument_event]` work in a module that shadows every
+//! prelude name it can: the generated code names everything through absolute paths.
 #![allow(
     non_camel_case_types,
     non_upper_case_globals,
@@ -207,6 +207,54 @@ mod shadowed {
         ::telemetry_core::emit!(CartItemAdded, added);
         let _ = Source::Menu;
     }
+
+    /// A payment, instrumented in implicit mode.
+    #[::telemetry_core::instrument_event(
+        name = "hygiene.paid",
+        owner = "payments",
+        fields(amount, method: &'static ::core::primitive::str = "card")
+    )]
+    pub(crate) fn pay(
+        amount: ::core::primitive::u64,
+    ) -> ::core::result::Result<::core::primitive::u64, ::std::string::String> {
+        if amount == 0 {
+            return ::core::result::Result::Err(::std::string::String::new());
+        }
+        let one: ::core::primitive::u64 = "1"
+            .parse()
+            .map_err(|_| ::std::string::String::from("parse"))?;
+        ::core::result::Result::Ok(amount + one)
+    }
+
+    /// Empties the cart, instrumented in typed mode, async.
+    #[::telemetry_core::instrument_event(event = CartEmptied)]
+    pub(crate) async fn empty() -> ::core::option::Option<::core::primitive::u8> {
+        ::core::option::Option::None
+    }
+
+    /// Calls the instrumented functions.
+    pub(crate) fn instrumented() {
+        let _ = pay(1);
+        let _ = pay(0);
+        let mut future = ::core::pin::pin!(empty());
+        let mut cx = ::core::task::Context::from_waker(::core::task::Waker::noop());
+        let _ = ::core::future::Future::poll(future.as_mut(), &mut cx);
+    }
+}
+
+#[test]
+fn instrument_event_uses_absolute_paths() {
+    let events = telemetry_core::testing::capture(shadowed::instrumented);
+    assert_eq!(
+        events.names(),
+        ["hygiene.paid", "hygiene.paid", "cart.emptied"]
+    );
+    assert_eq!(events[0]["amount"], 1);
+    assert_eq!(events[0]["method"], "card");
+    assert_eq!(events[0].outcome(), Some(telemetry_core::Outcome::Ok));
+    assert_eq!(events[1].outcome(), Some(telemetry_core::Outcome::Error));
+    assert_eq!(events[1].error_kind(), Some("String"));
+    assert_eq!(events[2].outcome(), Some(telemetry_core::Outcome::Ok));
 }
 
 #[test]
@@ -249,5 +297,6 @@ fn derives_and_emit_use_absolute_paths() {
         catalog.event("cart.item_added").unwrap().call_sites.len(),
         2
     );
-    assert_eq!(catalog.event("cart.emptied").unwrap().call_sites.len(), 2);
+    // Two `emit!` and one instrumented function.
+    assert_eq!(catalog.event("cart.emptied").unwrap().call_sites.len(), 3);
 }

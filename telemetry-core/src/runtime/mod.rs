@@ -26,7 +26,7 @@ pub use pii::{HASH_BYTES, REDACTED};
 pub use sink::{JsonlSink, MemorySink, Sink, StdoutSink};
 
 use crate::event::TelemetryEvent;
-use crate::record::{Context, Timestamp};
+use crate::record::{Call, Context, Timestamp};
 use crate::schema::{EventSchema, Pii};
 use crate::value::Value;
 
@@ -55,6 +55,8 @@ pub(crate) struct PendingEvent {
     pub(crate) timestamp: Timestamp,
     /// `(property index in the schema, value)` for every present property.
     pub(crate) values: Vec<(usize, Value)>,
+    /// For `#[instrument_event]` calls: function, duration, outcome.
+    pub(crate) call: Option<Call>,
 }
 
 pub(crate) enum Message {
@@ -95,7 +97,29 @@ fn emit_slow(state: usize, schema: &'static EventSchema, event: &dyn TelemetryEv
         id: uuid::Uuid::now_v7(),
         timestamp: Timestamp::now(),
         values,
+        call: None,
     };
+    dispatch(state, pending);
+}
+
+/// Hands the event of a finished `#[instrument_event]` call to the pipeline (or to the
+/// innermost `testing::capture` on this thread).
+pub(crate) fn emit_call(schema: &'static EventSchema, values: Vec<(usize, Value)>, call: Call) {
+    let state = STATE.load(Ordering::Relaxed);
+    if state == 0 {
+        return;
+    }
+    let pending = PendingEvent {
+        schema,
+        id: uuid::Uuid::now_v7(),
+        timestamp: Timestamp::now(),
+        values,
+        call: Some(call),
+    };
+    dispatch(state, pending);
+}
+
+fn dispatch(state: usize, pending: PendingEvent) {
     #[cfg(feature = "testing")]
     let pending = if state >= CAPTURE_UNIT {
         match crate::testing::capture_hook(pending) {

@@ -153,5 +153,6 @@ fn record_for(pending: PendingEvent, context: &Context, pii: &PiiPolicy) -> Reco
         version: schema.version,
         properties: Properties(properties),
         context: context.clone(),
+        call: pending.call,
     }
 }
