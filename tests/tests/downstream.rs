@@ -390,3 +390,33 @@ fn fat_lto_binary_emits_records() {
         run.fail(&format!("unexpected properties {properties}"));
     }
 }
+
+/// `catalog::dump_if_requested()` first in `main`: with `TELEMETRY_DUMP_CATALOG` set,
+/// the program writes the same catalog as `catalog().to_json()` and exits before doing
+/// anything else.
+#[test]
+fn dump_if_requested_writes_the_catalog_and_exits() {
+    let expected = Run::new(Profile::Debug, "shop-app", &["catalog"]).stdout;
+    let dir = match build(Profile::Debug) {
+        Ok(dir) => dir,
+        Err(why) => panic!("building the fixtures failed:\n{why}"),
+    };
+    let out = std::env::temp_dir().join(format!("telemetry-dump-{}/plan.json", std::process::id()));
+    let output = Command::new(dir.join(format!("shop-app{}", std::env::consts::EXE_SUFFIX)))
+        .env("TELEMETRY_DUMP_CATALOG", &out)
+        .output()
+        .expect("the fixture runs");
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stdout.is_empty(), "nothing else ran: {output:?}");
+    let written = std::fs::read_to_string(&out).expect("the catalog file was written");
+    assert_eq!(written, expected);
+    let _ = std::fs::remove_dir_all(out.parent().expect("a parent folder"));
+
+    let bad = Command::new(dir.join(format!("shop-app{}", std::env::consts::EXE_SUFFIX)))
+        .env("TELEMETRY_DUMP_CATALOG", "/proc/no-such-dir/plan.json")
+        .output()
+        .expect("the fixture runs");
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("/proc/no-such-dir"), "{stderr}");
+}
