@@ -188,7 +188,8 @@ impl std::error::Error for FailureReason {}
 #[telemetry(
     name = "app.opened",
     category = "engagement",
-    owner = "mobile-platform"
+    owner = "mobile-platform",
+    active
 )]
 pub struct AppOpened {
     /// What brought the customer in.
@@ -203,7 +204,12 @@ pub struct AppOpened {
 
 /// A customer signed in (or signed up: the first sign-in creates the account).
 #[derive(Debug, TelemetryEvent)]
-#[telemetry(name = "user.signed_in", category = "account", owner = "identity")]
+#[telemetry(
+    name = "user.signed_in",
+    category = "account",
+    owner = "identity",
+    active
+)]
 pub struct UserSignedIn {
     /// How the customer proved who they are.
     pub method: SignInMethod,
@@ -231,7 +237,12 @@ pub struct UserSignedIn {
 /// redacted because identical queries then share a hash, which still answers "which
 /// queries most often return nothing?" without anyone reading them.
 #[derive(Debug, TelemetryEvent)]
-#[telemetry(name = "search.performed", category = "discovery", owner = "search")]
+#[telemetry(
+    name = "search.performed",
+    category = "discovery",
+    owner = "search",
+    active
+)]
 pub struct SearchPerformed<'a> {
     /// The text typed in the search box, as a keyed hash.
     #[telemetry(pii = "hash")]
@@ -246,7 +257,12 @@ pub struct SearchPerformed<'a> {
 
 /// A restaurant's menu was shown.
 #[derive(Debug, TelemetryEvent)]
-#[telemetry(name = "restaurant.viewed", category = "discovery", owner = "catalog")]
+#[telemetry(
+    name = "restaurant.viewed",
+    category = "discovery",
+    owner = "catalog",
+    active
+)]
 pub struct RestaurantViewed {
     /// The restaurant.
     pub restaurant_id: u64,
@@ -262,7 +278,12 @@ pub struct RestaurantViewed {
 
 /// A dish was added to the cart.
 #[derive(Debug, TelemetryEvent)]
-#[telemetry(name = "cart.item_added", category = "ordering", owner = "growth")]
+#[telemetry(
+    name = "cart.item_added",
+    category = "ordering",
+    owner = "growth",
+    active
+)]
 pub struct CartItemAdded {
     /// The restaurant of the dish.
     pub restaurant_id: u64,
@@ -305,7 +326,12 @@ pub struct OrderAgainUsed {
 
 /// The customer opened checkout with a non-empty cart.
 #[derive(Debug, TelemetryEvent)]
-#[telemetry(name = "checkout.started", category = "ordering", owner = "checkout")]
+#[telemetry(
+    name = "checkout.started",
+    category = "ordering",
+    owner = "checkout",
+    active
+)]
 pub struct CheckoutStarted {
     /// The order being placed.
     pub order_id: u64,
@@ -348,7 +374,12 @@ pub struct PaymentAttempted {
 /// The payment provider confirmed a payment (or accepted a cash-on-delivery order):
 /// the order is placed.
 #[derive(Debug, TelemetryEvent)]
-#[telemetry(name = "payment.completed", category = "payment", owner = "payments")]
+#[telemetry(
+    name = "payment.completed",
+    category = "payment",
+    owner = "payments",
+    active
+)]
 pub struct PaymentCompleted {
     /// The order paid.
     pub order_id: u64,
@@ -399,7 +430,12 @@ pub struct OrderDelivered {
 
 /// The customer rated a delivered order.
 #[derive(Debug, TelemetryEvent)]
-#[telemetry(name = "order.rated", category = "fulfilment", owner = "logistics")]
+#[telemetry(
+    name = "order.rated",
+    category = "fulfilment",
+    owner = "logistics",
+    active
+)]
 pub struct OrderRated {
     /// The order.
     pub order_id: u64,
@@ -409,4 +445,13 @@ pub struct OrderRated {
     /// is sent: the text is replaced by `[redacted]`.
     #[telemetry(pii = "redact")]
     pub comment: Option<String>,
+}
+
+telemetry_core::funnel! {
+    /// From searching to a paid order: search, open a restaurant's menu, add a dish,
+    /// start checkout, pay. Shows where hungry users give up.
+    name = "ordering",
+    owner = "growth",
+    window = "1d",
+    steps = [SearchPerformed, RestaurantViewed, CartItemAdded, CheckoutStarted, PaymentCompleted],
 }

@@ -144,7 +144,54 @@ pub(crate) fn markdown(catalog: &Catalog, title: &str) -> String {
             }
         }
     }
+    funnels_markdown(catalog, &mut out);
     out
+}
+
+/// The catalog's funnels (`funnel!`), after the events.
+fn funnels_markdown(catalog: &Catalog, out: &mut String) {
+    if catalog.funnels.is_empty() {
+        return;
+    }
+    out.push_str(
+        "
+## Funnels
+",
+    );
+    for f in &catalog.funnels {
+        out.push_str(&format!(
+            "
+#### {}
+
+{}
+
+Owner: {} · conversion window: {}
+
+",
+            f.name,
+            f.description.trim(),
+            label(&f.owner, "no owner"),
+            f.window
+        ));
+        for (n, step) in f.steps.iter().enumerate() {
+            let filters: Vec<String> = step
+                .filters
+                .iter()
+                .map(|c| format!("`{}` = `{}`", c.property, c.equals))
+                .collect();
+            let filters = if filters.is_empty() {
+                String::new()
+            } else {
+                format!(" where {}", filters.join(" and "))
+            };
+            out.push_str(&format!(
+                "{}. [`{}`](#{}){filters}\n",
+                n + 1,
+                step.event,
+                anchor(&step.event)
+            ));
+        }
+    }
 }
 
 /// The id GitHub gives a `####` heading made of the event name.
@@ -164,8 +211,14 @@ fn event_markdown(e: &CatalogEvent, out: &mut String) {
     };
     out.push_str(&format!("{description}\n\n"));
     out.push_str(&format!(
-        "Version {} · defined by `{}`\n\n",
-        s.version, s.rust_type
+        "Version {} · defined by `{}`{}\n\n",
+        s.version,
+        s.rust_type,
+        if s.active {
+            " · counts its user as active"
+        } else {
+            ""
+        }
     ));
     if s.properties.is_empty() {
         out.push_str("No properties.\n\n");

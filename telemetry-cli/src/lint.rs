@@ -105,6 +105,11 @@ pub(crate) const RULES: &[Rule] = &[
         explanation: "No `emit!` in the program sends the event: it is dead weight in the plan, or the code that should send it is missing.",
     },
     Rule {
+        id: "invalid-funnel",
+        default: Level::Error,
+        explanation: "A funnel of the catalog cannot be computed: a step names an event the catalog does not have, a filter names a property the event does not have or compares it with a value of the wrong type or not among its allowed values or with personal data, the window is not a duration (`30m`, `1d`), or the funnel has no description or fewer than two steps. Fix the `funnel!` definition.",
+    },
+    Rule {
         id: "empty-catalog",
         default: Level::Warning,
         explanation: "The catalog lists no events. Usually the crate that defines the events is not linked into the binary that wrote the catalog: add `use the_crate as _;`.",

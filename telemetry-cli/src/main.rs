@@ -12,6 +12,7 @@ mod docs;
 mod html;
 mod input;
 mod lint;
+mod report;
 mod schema;
 mod show;
 mod style;
@@ -52,6 +53,10 @@ enum Command {
     /// missing required properties, wrong types, values not allowed, version mismatches.
     #[command(after_help = EXIT_CODES)]
     Validate(validate::Args),
+    /// Product metrics from recorded events: active users, retention and churn, the
+    /// catalog's funnels (and ad-hoc ones), error rates and latency of instrumented
+    /// functions. All days are UTC.
+    Report(report::Args),
     /// Work with a JSONL event file.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -132,6 +137,7 @@ fn main() -> ExitCode {
         Command::Catalog(CatalogCommand::Docs(args)) => docs::run(&args),
         Command::Catalog(CatalogCommand::Schema(args)) => schema::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Events(EventsCommand::Count { events }) => show::count(&events),
     };
     match result {

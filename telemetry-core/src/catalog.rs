@@ -13,8 +13,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod funnel;
+
+pub use self::funnel::{FilterValue, Funnel, FunnelStep, StepFilter, parse_window};
+#[doc(hidden)]
+pub use self::funnel::{FunnelRegistration, StepRegistration};
 pub use crate::naming::{check_event_name, check_property_name};
-use crate::schema::{CallSite, EventSchema, Pii};
+use crate::schema::{CallSite, EventSchema, Pii, PropertyType};
 
 /// Version of the catalog file format written by [`Catalog::to_json`].
 pub const CATALOG_FORMAT: u32 = 1;
@@ -46,6 +51,10 @@ pub struct Catalog {
     pub format: u32,
     /// Every event, sorted by name (then by Rust type for duplicates).
     pub events: Vec<CatalogEvent>,
+    /// Every funnel defined with `funnel!`, sorted by name. Absent from the file when
+    /// there is none, so files written before funnels existed read back unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub funnels: Vec<Funnel>,
 }
 
 /// One event of the catalog: its schema and where it is emitted.
@@ -105,9 +114,15 @@ pub fn catalog() -> Catalog {
     events.sort_by(|a, b| {
         (&a.schema.name, &a.schema.rust_type).cmp(&(&b.schema.name, &b.schema.rust_type))
     });
+    let mut funnels: Vec<Funnel> = inventory::iter::<FunnelRegistration>
+        .into_iter()
+        .map(Funnel::from_registration)
+        .collect();
+    funnels.sort_by(|a, b| a.name.cmp(&b.name));
     Catalog {
         format: CATALOG_FORMAT,
         events,
+        funnels,
     }
 }
 
@@ -115,6 +130,11 @@ impl Catalog {
     /// The event with this name, if any.
     pub fn event(&self, name: &str) -> Option<&CatalogEvent> {
         self.events.iter().find(|e| e.schema.name == name)
+    }
+
+    /// The funnel with this name, if any.
+    pub fn funnel(&self, name: &str) -> Option<&Funnel> {
+        self.funnels.iter().find(|f| f.name == name)
     }
 
     /// The catalog file: pretty JSON with a stable order (events by name, properties in
@@ -139,7 +159,10 @@ impl Catalog {
     /// Checks the catalog as a whole: duplicate names (also clashes that differ only in
     /// case), names that break the naming rule, missing descriptions and owners, events
     /// that no `emit!` sends, and properties whose names suggest personal data (`email`,
-    /// `phone`, `ip_address`, `full_name`, ...) without a declared `pii` handling.
+    /// `phone`, `ip_address`, `full_name`, ...) without a declared `pii` handling, and
+    /// funnels that cannot be computed: a step naming an event that is not in the
+    /// catalog, a filter on a property the event does not have or with a value of the
+    /// wrong type or not allowed, an invalid window or name, a missing description.
     /// Returns every problem found, errors first.
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
@@ -226,8 +249,107 @@ impl Catalog {
                 );
             }
         }
+        self.validate_funnels(&mut problems);
         problems.sort_by_key(|p| (p.severity(), p.event.clone()));
         problems
+    }
+
+    fn validate_funnels(&self, problems: &mut Vec<Problem>) {
+        for (i, funnel) in self.funnels.iter().enumerate() {
+            let mut report = |message: String| {
+                problems.push(Problem {
+                    kind: ProblemKind::InvalidFunnel,
+                    event: funnel.name.to_string(),
+                    message,
+                })
+            };
+            let name = &funnel.name;
+            if self.funnels[..i].iter().any(|f| f.name == *name) {
+                report(format!(
+                    "funnel `{name}` is defined more than once; give each funnel its own name"
+                ));
+            }
+            if let Err(why) = check_property_name(name) {
+                report(format!("funnel name: {why}"));
+            }
+            if funnel.description.trim().is_empty() {
+                report(format!(
+                    "funnel `{name}` has no description; add a doc comment to its `funnel!`"
+                ));
+            }
+            if let Err(why) = parse_window(&funnel.window) {
+                report(format!("funnel `{name}`: {why}"));
+            }
+            if funnel.steps.len() < 2 {
+                report(format!(
+                    "funnel `{name}` has {} step(s); a funnel needs at least two",
+                    funnel.steps.len()
+                ));
+            }
+            for (n, step) in funnel.steps.iter().enumerate() {
+                let Some(event) = self.event(&step.event) else {
+                    report(format!(
+                        "funnel `{name}` step {} names `{}`, which is not in the catalog; define the event or remove the step",
+                        n + 1,
+                        step.event
+                    ));
+                    continue;
+                };
+                for filter in &step.filters {
+                    let Some(property) = event.schema.property(&filter.property) else {
+                        let known: Vec<&str> =
+                            event.schema.properties.iter().map(|p| &*p.name).collect();
+                        report(format!(
+                            "funnel `{name}` step {} filters on `{}.{}`, which has no such property (properties: {})",
+                            n + 1,
+                            step.event,
+                            filter.property,
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ));
+                        continue;
+                    };
+                    let fits = match (&filter.equals, property.ty) {
+                        (FilterValue::Integer(_), PropertyType::Number) => true,
+                        (value, ty) => value.property_type() == ty,
+                    };
+                    if !fits {
+                        report(format!(
+                            "funnel `{name}` step {} compares `{}.{}` ({}) with {} ({})",
+                            n + 1,
+                            step.event,
+                            filter.property,
+                            property.ty.as_str(),
+                            filter.equals,
+                            filter.equals.property_type().as_str()
+                        ));
+                    } else if let FilterValue::String(value) = &filter.equals
+                        && !property.values.is_empty()
+                        && !property.values.iter().any(|v| v == value)
+                    {
+                        let allowed: Vec<&str> = property.values.iter().map(|v| &**v).collect();
+                        report(format!(
+                            "funnel `{name}` step {} compares `{}.{}` with \"{value}\", which is not one of its values ({})",
+                            n + 1,
+                            step.event,
+                            filter.property,
+                            allowed.join(", ")
+                        ));
+                    } else if property.pii != Pii::None {
+                        report(format!(
+                            "funnel `{name}` step {} filters on `{}.{}`, which is personal data ({}): records never hold the raw value; filter on another property",
+                            n + 1,
+                            step.event,
+                            filter.property,
+                            property.pii.as_str()
+                        ));
+                    }
+                }
+            }
+        }
     }
 
     /// Number of properties, over all events, that carry personal data.
@@ -365,6 +487,8 @@ pub enum ProblemKind {
     NeverEmitted,
     /// A property whose name suggests personal data declares no `pii` handling.
     UndeclaredPii,
+    /// A funnel cannot be computed: unknown event, bad filter, window or name.
+    InvalidFunnel,
 }
 
 impl ProblemKind {
@@ -378,6 +502,7 @@ impl ProblemKind {
             ProblemKind::MissingOwner => "missing-owner",
             ProblemKind::NeverEmitted => "never-emitted",
             ProblemKind::UndeclaredPii => "undeclared-pii",
+            ProblemKind::InvalidFunnel => "invalid-funnel",
         }
     }
 
@@ -387,7 +512,8 @@ impl ProblemKind {
             ProblemKind::DuplicateName
             | ProblemKind::CaseClash
             | ProblemKind::InvalidName
-            | ProblemKind::MissingDescription => Severity::Error,
+            | ProblemKind::MissingDescription
+            | ProblemKind::InvalidFunnel => Severity::Error,
             ProblemKind::MissingOwner | ProblemKind::NeverEmitted | ProblemKind::UndeclaredPii => {
                 Severity::Warning
             }

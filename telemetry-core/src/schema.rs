@@ -33,6 +33,15 @@ pub struct EventSchema {
     pub rust_type: Str,
     /// The event's properties, in declaration order.
     pub properties: Cow<'static, [PropertySchema]>,
+    /// Whether sending this event counts its user as active (`#[telemetry(active)]`),
+    /// for the active-user, retention and churn metrics of `telemetry report`. Absent
+    /// from the catalog file when `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub active: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl EventSchema {
@@ -56,7 +65,15 @@ impl EventSchema {
             owner: Cow::Borrowed(owner),
             rust_type: Cow::Borrowed(rust_type),
             properties: Cow::Borrowed(properties),
+            active: false,
         }
+    }
+
+    /// Marks the event as counting its user as active; used by generated code.
+    #[doc(hidden)]
+    pub const fn with_active(mut self, active: bool) -> Self {
+        self.active = active;
+        self
     }
 
     /// The property with this (catalog) name.

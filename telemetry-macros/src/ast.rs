@@ -18,6 +18,8 @@ pub(crate) struct Event<'a> {
     pub(crate) category: Option<LitStr>,
     pub(crate) owner: Option<LitStr>,
     pub(crate) version: Option<LitInt>,
+    /// `#[telemetry(active)]`: sending the event counts its user as active.
+    pub(crate) active: bool,
     pub(crate) krate: Option<Path>,
     pub(crate) description: String,
     pub(crate) properties: Vec<Property<'a>>,
@@ -80,6 +82,7 @@ impl<'a> Event<'a> {
             category: None,
             owner: None,
             version: None,
+            active: false,
             krate: None,
             description: attr::doc_comment(&input.attrs),
             properties: Vec::new(),
@@ -90,6 +93,7 @@ impl<'a> Event<'a> {
                 "category" => event.category = entry.string(cx, "\"ordering\""),
                 "owner" => event.owner = entry.string(cx, "\"growth\""),
                 "version" => event.version = entry.int(cx, "2"),
+                "active" => event.active = entry.flag(cx),
                 "crate" => event.krate = crate_path(cx, entry),
                 _ => {}
             }

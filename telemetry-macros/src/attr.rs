@@ -10,7 +10,7 @@ use crate::ctxt::Ctxt;
 pub(crate) const ATTR: &str = "telemetry";
 
 /// Keys accepted on an event struct.
-pub(crate) const EVENT_KEYS: &[&str] = &["name", "category", "owner", "version", "crate"];
+pub(crate) const EVENT_KEYS: &[&str] = &["name", "category", "owner", "version", "active", "crate"];
 /// Keys accepted on an event field.
 pub(crate) const FIELD_KEYS: &[&str] = &["pii", "rename", "skip"];
 /// Keys accepted on a property enum.

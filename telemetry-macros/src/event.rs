@@ -46,6 +46,7 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
         .unwrap_or_default();
     let owner = event.owner.as_ref().map(|l| l.value()).unwrap_or_default();
     let ident_str = ident.to_string();
+    let active = event.active;
 
     // Not `visitor`: a user's `const visitor` in scope would turn the parameter into a
     // constant pattern (a mixed-site span does not prevent that; items are unhygienic).
@@ -117,7 +118,7 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
                         #owner,
                         ::core::concat!(::core::module_path!(), "::", #ident_str),
                         &PROPERTIES,
-                    );
+                    ).with_active(#active);
                     &SCHEMA
                 }
 

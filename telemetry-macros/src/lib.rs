@@ -4,7 +4,7 @@
 //! Layout: `attr` parses `#[telemetry(...)]`, `ast` is the parsed model, `check`
 //! validates it (every error is collected in a `Ctxt` and reported at once),
 //! `event` and `property` generate code, `fallback` generates a stand-in impl when the
-//! input has errors so one mistake does not cascade, and `emit` implements `emit!`.
+//! input has errors so one mistake does not cascade, `emit` implements `emit!`, and `funnel` implements `funnel!`.
 //! `instrument` implements `#[instrument_event]`: its arguments are parsed in
 //! `instrument_attr`, the event and its values planned in `instrument_plan`, and the
 //! function's shape and exits handled in `instrument_shape`.
@@ -16,6 +16,7 @@ mod ctxt;
 mod emit;
 mod event;
 mod fallback;
+mod funnel;
 mod instrument;
 mod instrument_attr;
 mod instrument_plan;
@@ -45,6 +46,13 @@ pub fn derive_telemetry_property(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn instrument_event(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument::expand(args.into(), item.into()).into()
+}
+
+/// Implementation of `telemetry_core::funnel!`; not meant to be called directly.
+#[doc(hidden)]
+#[proc_macro]
+pub fn funnel_definition(input: TokenStream) -> TokenStream {
+    funnel::expand(input.into()).into()
 }
 
 /// Implementation of `telemetry_core::emit!`; not meant to be called directly.

@@ -1,4 +1,4 @@
-//! The derives, `emit!` and `#[instrument_event]` work in a module that shadows every
+//! The derives, `emit!`, `funnel!` and `#[instrument_event]` work in a module that shadows every
 //! prelude name it can: the generated code names everything through absolute paths.
 #![allow(
     non_camel_case_types,
@@ -175,6 +175,18 @@ mod shadowed {
     #[telemetry(name = "cart.emptied")]
     pub(crate) struct CartEmptied;
 
+    const StepRegistration: () = ();
+    const FunnelRegistration: () = ();
+    const StepFilter: () = ();
+    const FilterValue: () = ();
+    const __TELEMETRY_FUNNEL_STEPS: () = ();
+
+    ::telemetry_core::funnel! {
+        /// Adding a dish, then emptying the cart.
+        name = "regret", owner = "growth", window = "10m",
+        steps = [CartItemAdded where source = "search_box" && first = true && dish_id = -1, CartEmptied],
+    }
+
     /// Sends the events in every form of `emit!`.
     pub(crate) fn send() {
         ::telemetry_core::emit!(CartItemAdded {
@@ -299,4 +311,7 @@ fn derives_and_emit_use_absolute_paths() {
     );
     // Two `emit!` and one instrumented function.
     assert_eq!(catalog.event("cart.emptied").unwrap().call_sites.len(), 3);
+    let funnel = catalog.funnel("regret").unwrap();
+    assert_eq!(funnel.steps[0].event, "cart.item_added");
+    assert_eq!(funnel.steps[0].filters.len(), 3);
 }
