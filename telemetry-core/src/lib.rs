@@ -72,8 +72,8 @@ pub use record::Record;
 #[cfg(feature = "runtime")]
 pub use runtime::{
     Config, DEFAULT_JSONL_PATH, Guard, HASH_BYTES, InitError, JsonlSink, MemorySink,
-    PII_SECRET_ENV, REDACTED, Sink, Stats, StdoutSink, emit_event, enabled, flush, init, stats,
-    try_init,
+    PII_SECRET_ENV, REDACTED, STATS_RECORD_NAME, Sink, Stats, StdoutSink, emit_event, enabled,
+    flush, init, stats, try_init,
 };
 pub use schema::{CallSite, EventSchema, Pii, PropertySchema, PropertyType};
 pub use value::{Properties, Value};
@@ -211,6 +211,42 @@ macro_rules! emit {
     };
 }
 
+/// Defines a funnel at design time: the ordered events users go through, registered in
+/// the [`catalog()`] so that `telemetry report` computes it without further arguments.
+///
+/// ```
+/// # use telemetry_core::TelemetryEvent;
+/// # /// A search ran.
+/// # #[derive(TelemetryEvent)] #[telemetry(name = "search.performed")] struct SearchPerformed;
+/// # /// A payment went through.
+/// # #[derive(TelemetryEvent)] #[telemetry(name = "payment.completed")]
+/// # struct PaymentCompleted {
+/// #     /// How the customer paid.
+/// #     method: String,
+/// # }
+/// telemetry_core::funnel! {
+///     /// From searching to a paid order; where do hungry users give up?   // required
+///     name = "ordering",       // required: lowercase snake_case
+///     owner = "growth",        // optional
+///     window = "1d",           // conversion window: `s`, `m`, `h`, `d`, `w`; default "1d"
+///     steps = [SearchPerformed, PaymentCompleted where method = "upi"],
+/// }
+/// let funnel = telemetry_core::catalog().funnel("ordering").cloned().unwrap();
+/// assert_eq!(funnel.steps[1].event, "payment.completed");
+/// ```
+///
+/// Steps are event *types*: a type that is not a `TelemetryEvent` is a compile error
+/// on it. A step may filter on properties, `Event where prop = "value" && other = 3`
+/// (string, integer or boolean literals); filters are checked against the event's
+/// schema by `Catalog::validate` (`invalid-funnel`). `crate = "path"` names the crate
+/// when it is re-exported.
+#[macro_export]
+macro_rules! funnel {
+    ($($input:tt)*) => {
+        $crate::__private::funnel_definition! { ($crate) $($input)* }
+    };
+}
+
 /// Whether emitted events go anywhere; always `false` without the `runtime` feature.
 #[cfg(not(feature = "runtime"))]
 #[inline]
@@ -226,7 +262,10 @@ pub fn emit_event<E: TelemetryEvent>(_event: &E) {}
 /// Items used by generated code. Not public API: may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::catalog::{CallSiteRegistration, EventRegistration};
+    pub use crate::catalog::{
+        CallSiteRegistration, EventRegistration, FilterValue, FunnelRegistration, StepFilter,
+        StepRegistration,
+    };
     pub use crate::event::{PropertyVisitor, TelemetryEvent};
     pub use crate::instrument::{
         Branch, CallGuard, CallValues, FromResidual, Observed, Outcome, OutcomeOfErrorKind,
@@ -238,7 +277,7 @@ pub mod __private {
     pub use crate::{emit_event, enabled};
     pub use inventory;
     pub use std::borrow::Cow;
-    pub use telemetry_macros::emit_call_site;
+    pub use telemetry_macros::{emit_call_site, funnel_definition};
 }
 
 /// The README's code blocks, compiled and run as doctests.

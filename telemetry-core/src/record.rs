@@ -110,6 +110,10 @@ impl Record {
 pub enum RecordKind {
     /// An event emitted by the program.
     Event,
+    /// The pipeline's own counters (`name` is `telemetry.stats`, the properties are
+    /// the fields of [`Stats`](crate::Stats)), written periodically
+    /// (`Config::stats_interval`). Not an event: readers skip it when counting events.
+    Stats,
 }
 
 /// Who emitted a record and where. Optional fields are absent when unknown, never `null`.
@@ -150,6 +154,11 @@ impl Timestamp {
     pub fn from_system_time(t: SystemTime) -> Timestamp {
         let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
         Timestamp(UNIX_EPOCH + Duration::from_millis(since.as_millis() as u64))
+    }
+
+    /// A timestamp from milliseconds since the Unix epoch.
+    pub fn from_unix_millis(millis: u64) -> Timestamp {
+        Timestamp(UNIX_EPOCH + Duration::from_millis(millis))
     }
 
     /// Milliseconds since the Unix epoch.

@@ -19,19 +19,19 @@ thread_local! {
     static CAPTURES: RefCell<Vec<Vec<CapturedEvent>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Called by the emit path while some capture scope is active anywhere: keeps the
-/// event if this thread has a scope, otherwise gives it back.
-pub(crate) fn capture_hook(pending: PendingEvent) -> Option<PendingEvent> {
+/// Whether this thread has an open capture scope (asked by the emit path only while
+/// some scope is open anywhere).
+pub(crate) fn capturing() -> bool {
+    CAPTURES.with(|c| !c.borrow().is_empty())
+}
+
+/// Keeps an event in this thread's innermost capture scope.
+pub(crate) fn capture_event(pending: PendingEvent) {
     CAPTURES.with(|c| {
-        let mut stack = c.borrow_mut();
-        match stack.last_mut() {
-            Some(top) => {
-                top.push(CapturedEvent::from_pending(pending));
-                None
-            }
-            None => Some(pending),
+        if let Some(top) = c.borrow_mut().last_mut() {
+            top.push(CapturedEvent::from_pending(pending));
         }
-    })
+    });
 }
 
 /// Runs `f` and returns the events it emitted on this thread, in order.

@@ -35,6 +35,8 @@ pub struct Config {
     pub(crate) jsonl_paths: Vec<PathBuf>,
     pub(crate) sinks: Vec<Box<dyn Sink>>,
     pub(crate) queue_capacity: usize,
+    pub(crate) queue_bytes: usize,
+    pub(crate) stats_interval: Option<Duration>,
     pub(crate) shutdown_timeout: Duration,
 }
 
@@ -55,6 +57,8 @@ impl Config {
             jsonl_paths: Vec::new(),
             sinks: Vec::new(),
             queue_capacity: 8192,
+            queue_bytes: 4 << 20,
+            stats_interval: Some(Duration::from_secs(60)),
             shutdown_timeout: Duration::from_secs(5),
         }
     }
@@ -114,6 +118,24 @@ impl Config {
         self
     }
 
+    /// The most heap bytes queued events may hold beyond their fixed-size queue slots
+    /// (strings too long for a slot, `#[instrument_event]` calls); over it, new events
+    /// are dropped and counted in [`Stats::dropped_queue_full`](crate::Stats). The
+    /// slots themselves take `queue_capacity` times about 150 bytes, allocated once by
+    /// `init`. Default 4 MiB.
+    pub fn queue_bytes(mut self, bytes: usize) -> Config {
+        self.queue_bytes = bytes;
+        self
+    }
+
+    /// How often the writer sends a `telemetry.stats` record (`"type":"stats"`, the
+    /// [`Stats`](crate::Stats) counters) to the sinks; `None` for never. Default every
+    /// 60 seconds.
+    pub fn stats_interval(mut self, every: Option<Duration>) -> Config {
+        self.stats_interval = every;
+        self
+    }
+
     /// How long dropping the [`Guard`](crate::Guard) waits for queued events to be
     /// written. Default 5 seconds.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Config {
@@ -137,6 +159,8 @@ impl fmt::Debug for Config {
                 &self.sinks.iter().map(|s| s.name()).collect::<Vec<_>>(),
             )
             .field("queue_capacity", &self.queue_capacity)
+            .field("queue_bytes", &self.queue_bytes)
+            .field("stats_interval", &self.stats_interval)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }

@@ -1,25 +1,31 @@
 //! The pipeline behind `emit!`: a bounded queue and one background writer thread.
 //!
-//! The emitting thread reads the event's property values (borrowed, no formatting),
-//! stamps an id and a timestamp, and hands the event to a bounded channel without
-//! blocking; when the channel is full the event is dropped and counted. The writer
-//! thread applies personal data handling, adds the context and writes batches to the
-//! sinks. Before `init` (and after the guard is dropped) emitting costs one relaxed
-//! atomic load.
+//! The emitting thread encodes the event's property values (no names, no formatting,
+//! no allocation for scalars, enums and short strings) with a coarse timestamp into a
+//! slot of a preallocated lock-free queue (`queue.rs`), without blocking; when the
+//! queue is full the event is dropped and counted. The writer thread (`worker.rs`)
+//! applies consent and sampling hooks and personal data handling, stamps the id, adds
+//! the context and writes batches to the sinks. Before `init` (and after the guard is
+//! dropped) emitting costs one relaxed atomic load.
 
+mod clock;
 mod config;
+mod jsonl;
 mod pii;
+mod policy;
+mod queue;
 mod sink;
 mod worker;
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use config::{Config, DEFAULT_JSONL_PATH, PII_SECRET_ENV};
 pub use pii::{HASH_BYTES, REDACTED};
@@ -29,6 +35,10 @@ use crate::event::TelemetryEvent;
 use crate::record::{Call, Context, Timestamp};
 use crate::schema::{EventSchema, Pii};
 use crate::value::Value;
+use queue::{Hints, Item, Shared};
+
+/// Name of the periodic internal stats record (`"type":"stats"`).
+pub const STATS_RECORD_NAME: &str = "telemetry.stats";
 
 /// Bit 0: a pipeline is running. Bits 1..: number of active `testing::capture` scopes.
 /// One relaxed load of this word is the whole cost of `emit!` when nothing listens.
@@ -36,19 +46,25 @@ static STATE: AtomicUsize = AtomicUsize::new(0);
 const RUNNING: usize = 1;
 pub(crate) const CAPTURE_UNIT: usize = 2;
 
-static PIPELINE: RwLock<Option<Pipeline>> = RwLock::new(None);
+/// The running pipeline. Emitting threads read it once per pipeline and cache it
+/// (see [`LOCAL`]), so the hot path takes no lock.
+static PIPELINE: RwLock<Option<Arc<Shared>>> = RwLock::new(None);
+/// Bumped whenever [`PIPELINE`] changes, so cached handles know they are stale.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
 
-struct Pipeline {
-    tx: SyncSender<Message>,
-    counters: Arc<Counters>,
+/// The last pipeline, kept after it stops so `stats()` can still read its counters. A
+/// writer that outlives a timed-out shutdown keeps counting into its own pipeline.
+static LAST: RwLock<Option<Arc<Shared>>> = RwLock::new(None);
+
+thread_local! {
+    /// This thread's handle on the pipeline, and the generation it was read at. Holds
+    /// the last pipeline's queue alive until the thread emits again or exits.
+    static LOCAL: RefCell<(u64, Option<Arc<Shared>>, Hints)> =
+        const { RefCell::new((0, None, Hints::NEW)) };
 }
 
-/// Counters of the last pipeline, kept after it stops so `stats()` can still read
-/// them. A writer that outlives a timed-out shutdown keeps counting into its own
-/// pipeline's counters, never into the next pipeline's.
-static LAST_COUNTERS: RwLock<Option<Arc<Counters>>> = RwLock::new(None);
-
-/// An event on its way from the emitting thread to the writer.
+/// An event as `testing::capture` receives it (owned values; the capture path may
+/// allocate).
 pub(crate) struct PendingEvent {
     pub(crate) schema: &'static EventSchema,
     pub(crate) id: uuid::Uuid,
@@ -57,11 +73,6 @@ pub(crate) struct PendingEvent {
     pub(crate) values: Vec<(usize, Value)>,
     /// For `#[instrument_event]` calls: function, duration, outcome.
     pub(crate) call: Option<Call>,
-}
-
-pub(crate) enum Message {
-    Event(PendingEvent),
-    Flush(SyncSender<()>),
 }
 
 /// Whether an emitted event would go anywhere: a pipeline is running or a
@@ -84,22 +95,71 @@ pub fn emit_event<E: TelemetryEvent>(event: &E) {
 
 #[inline(never)]
 fn emit_slow(state: usize, schema: &'static EventSchema, event: &dyn TelemetryEvent) {
-    let mut values = Vec::with_capacity(schema.properties.len());
-    event.visit_properties(
-        &mut |index: usize, value: crate::property::PropertyValue<'_>| {
-            if let Some(v) = Value::from_property(value) {
-                values.push((index, v));
-            }
-        },
-    );
-    let pending = PendingEvent {
+    #[cfg(feature = "testing")]
+    if state >= CAPTURE_UNIT && crate::testing::capturing() {
+        let mut values = Vec::with_capacity(schema.properties.len());
+        event.visit_properties(
+            &mut |index: usize, value: crate::property::PropertyValue<'_>| {
+                if let Some(v) = Value::from_property(value) {
+                    values.push((index, v));
+                }
+            },
+        );
+        crate::testing::capture_event(pending(schema, values, None));
+        return;
+    }
+    if state & RUNNING != 0 {
+        with_pipeline(|shared, hints| shared.emit(hints, schema, event));
+    }
+}
+
+fn pending(
+    schema: &'static EventSchema,
+    values: Vec<(usize, Value)>,
+    call: Option<Call>,
+) -> PendingEvent {
+    PendingEvent {
         schema,
         id: uuid::Uuid::now_v7(),
         timestamp: Timestamp::now(),
         values,
-        call: None,
-    };
-    dispatch(state, pending);
+        call,
+    }
+}
+
+/// Runs `f` with the current pipeline, from this thread's cached handle.
+#[inline]
+fn with_pipeline(f: impl FnOnce(&Shared, &mut Hints)) {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let mut f = Some(f);
+    let _ = LOCAL.try_with(|local| {
+        // A re-entrant emit (from a property's code) finds the cell borrowed and
+        // takes the uncached path below.
+        let Ok(mut local) = local.try_borrow_mut() else {
+            return;
+        };
+        if local.0 != generation {
+            *local = (generation, current(), Hints::NEW);
+        }
+        let (_, shared, hints) = &mut *local;
+        if let (Some(shared), Some(f)) = (shared, f.take()) {
+            f(shared, hints);
+        }
+    });
+    // The thread is exiting and its cache is gone: read the pipeline directly.
+    if let Some(f) = f.take()
+        && let Some(shared) = current()
+    {
+        let mut hints = Hints::NEW;
+        f(&shared, &mut hints);
+    }
+}
+
+fn current() -> Option<Arc<Shared>> {
+    PIPELINE
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
 }
 
 /// Hands the event of a finished `#[instrument_event]` call to the pipeline (or to the
@@ -109,46 +169,13 @@ pub(crate) fn emit_call(schema: &'static EventSchema, values: Vec<(usize, Value)
     if state == 0 {
         return;
     }
-    let pending = PendingEvent {
-        schema,
-        id: uuid::Uuid::now_v7(),
-        timestamp: Timestamp::now(),
-        values,
-        call: Some(call),
-    };
-    dispatch(state, pending);
-}
-
-fn dispatch(state: usize, pending: PendingEvent) {
     #[cfg(feature = "testing")]
-    let pending = if state >= CAPTURE_UNIT {
-        match crate::testing::capture_hook(pending) {
-            Some(p) => p,
-            None => return,
-        }
-    } else {
-        pending
-    };
-    if state & RUNNING != 0 {
-        send(pending);
-    }
-}
-
-fn send(pending: PendingEvent) {
-    let guard = PIPELINE.read().unwrap_or_else(PoisonError::into_inner);
-    let Some(pipeline) = guard.as_ref() else {
+    if state >= CAPTURE_UNIT && crate::testing::capturing() {
+        crate::testing::capture_event(pending(schema, values, Some(call)));
         return;
-    };
-    let counters = &pipeline.counters;
-    counters.emitted.fetch_add(1, Ordering::Relaxed);
-    match pipeline.tx.try_send(Message::Event(pending)) {
-        Ok(()) => {}
-        Err(TrySendError::Full(_)) => {
-            counters.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
-        }
-        Err(TrySendError::Disconnected(_)) => {
-            counters.failed.fetch_add(1, Ordering::Relaxed);
-        }
+    }
+    if state & RUNNING != 0 {
+        with_pipeline(|shared, hints| shared.emit_owned(hints, schema, values, call));
     }
 }
 
@@ -162,55 +189,81 @@ pub(crate) fn remove_capture_scope() {
 
 /// Counters of the current (or last) pipeline since `init`.
 ///
-/// After the guard is dropped, `exported + dropped_queue_full + failed == emitted`
-/// unless shutdown timed out (then the difference is what was still queued).
+/// Every emitted event ends in exactly one of: `exported`, `failed` (a sink failed
+/// its batch) or one of the `dropped_*` reasons. After shutdown, `emitted ==
+/// exported + failed + dropped()` exactly, unless shutdown timed out: then
+/// [`lost`](Stats::lost) is what was still queued or being written.
+/// While the pipeline runs, the difference is what is on its way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
     /// Events handed to the pipeline.
     pub emitted: u64,
-    /// Events dropped because the queue was full.
+    /// Events dropped because the queue was full (in events or in bytes).
     pub dropped_queue_full: u64,
     /// Events every sink accepted.
     pub exported: u64,
-    /// Events at least one sink failed to write.
+    /// Events dropped because at least one sink failed to write their batch.
     pub failed: u64,
+    /// Events dropped because the pipeline was shutting down when they were emitted.
+    pub dropped_disabled: u64,
+    /// Events dropped by sampling.
+    pub dropped_sampled_out: u64,
+    /// Events dropped for lack of the user's consent.
+    pub dropped_no_consent: u64,
+    /// Bytes the sinks wrote (for sinks that count them: JSONL and stdout), including
+    /// stats records.
+    pub written_bytes: u64,
 }
 
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub(crate) emitted: AtomicU64,
-    pub(crate) dropped_queue_full: AtomicU64,
-    pub(crate) exported: AtomicU64,
-    pub(crate) failed: AtomicU64,
+impl Stats {
+    /// Events dropped for any reason except a sink failure.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full
+            + self.dropped_disabled
+            + self.dropped_sampled_out
+            + self.dropped_no_consent
+    }
+
+    /// Emitted events not (yet) accounted for: in the queue or being written. Zero
+    /// after a shutdown that finished in time; after a timeout, the events lost.
+    pub fn lost(&self) -> u64 {
+        self.emitted
+            .saturating_sub(self.exported + self.failed + self.dropped())
+    }
 }
 
-impl Counters {
-    fn snapshot(&self) -> Stats {
-        Stats {
-            emitted: self.emitted.load(Ordering::Relaxed),
-            dropped_queue_full: self.dropped_queue_full.load(Ordering::Relaxed),
-            exported: self.exported.load(Ordering::Relaxed),
-            failed: self.failed.load(Ordering::Relaxed),
-        }
+/// The counters of a pipeline. `emitted` is derived (events the writer took, plus
+/// those queued, plus those dropped before the queue), so the emitting thread
+/// increments nothing on its fast path.
+fn snapshot(shared: &Shared) -> Stats {
+    let c = &shared.counters;
+    let received = c.writer.received.load(Ordering::Relaxed);
+    let queued = shared.queue.len() as u64;
+    let dropped_queue_full = c.caller.dropped_queue_full.load(Ordering::Relaxed);
+    let dropped_disabled = c.caller.dropped_disabled.load(Ordering::Relaxed);
+    Stats {
+        emitted: received + queued + dropped_queue_full + dropped_disabled,
+        dropped_queue_full,
+        exported: c.writer.exported.load(Ordering::Relaxed),
+        failed: c.writer.failed.load(Ordering::Relaxed),
+        dropped_disabled,
+        dropped_sampled_out: c.writer.dropped_sampled_out.load(Ordering::Relaxed),
+        dropped_no_consent: c.writer.dropped_no_consent.load(Ordering::Relaxed),
+        written_bytes: c.writer.written_bytes.load(Ordering::Relaxed),
     }
 }
 
 /// Reads the counters of the running pipeline, or of the last one after it stopped
 /// (all zero before the first `init`).
 pub fn stats() -> Stats {
-    if let Some(p) = PIPELINE
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-    {
-        return p.counters.snapshot();
+    if let Some(shared) = current() {
+        return snapshot(&shared);
     }
-    LAST_COUNTERS
-        .read()
+    LAST.read()
         .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-        .map(|c| c.snapshot())
+        .as_deref()
+        .map(snapshot)
         .unwrap_or_default()
 }
 
@@ -314,13 +367,13 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
         os: std::env::consts::OS.to_owned(),
         arch: std::env::consts::ARCH.to_owned(),
     };
-    let (tx, rx) = mpsc::sync_channel(config.queue_capacity);
-    let counters = Arc::new(Counters::default());
+    let shared = Shared::new(config.queue_capacity, config.queue_bytes);
     let writer = worker::Writer::new(
         sinks,
         context,
         pii::PiiPolicy::new(secret.as_deref()),
-        Arc::clone(&counters),
+        Arc::clone(&shared),
+        config.stats_interval,
     );
     // The writer says when it has finished (also if a sink panicked), so shutdown can
     // wait with a timeout without a second thread to join it.
@@ -335,15 +388,18 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
                 }
             }
             let _done = Done(done_tx);
-            writer.run(rx);
+            writer.run();
         })
         .map_err(InitError::SpawnWriter)?;
-    *slot = Some(Pipeline { tx, counters });
+    let _ = shared.writer.set(handle.thread().clone());
+    *slot = Some(Arc::clone(&shared));
+    GENERATION.fetch_add(1, Ordering::Release);
     STATE.fetch_or(RUNNING, Ordering::Release);
     Ok(Guard {
         writer: Some(WriterHandle {
             handle,
             done,
+            shared,
             timeout: config.shutdown_timeout,
         }),
     })
@@ -368,6 +424,7 @@ struct WriterHandle {
     handle: JoinHandle<()>,
     /// Receives `()` (or disconnects) when the writer thread ends.
     done: Receiver<()>,
+    shared: Arc<Shared>,
     timeout: Duration,
 }
 
@@ -389,7 +446,9 @@ impl Guard {
     }
 
     /// Stops the pipeline now, waiting at most `timeout` for queued events to be
-    /// written. Returns `true` if everything was written in time.
+    /// written. Returns `true` if everything was written in time; otherwise
+    /// [`stats()`]`.lost()` says how many events were still queued or being written
+    /// (a hung sink is left behind on its thread, never waited for).
     pub fn shutdown(mut self, timeout: Duration) -> bool {
         self.stop(timeout)
     }
@@ -398,23 +457,40 @@ impl Guard {
         let Some(writer) = self.writer.take() else {
             return true;
         };
+        let deadline = Instant::now() + timeout;
         STATE.fetch_and(!RUNNING, Ordering::Release);
-        // Dropping the last sender ends the writer's loop once the queue is drained.
-        let pipeline = PIPELINE
+        PIPELINE
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(Pipeline { tx, counters }) = pipeline {
-            drop(tx);
-            *LAST_COUNTERS
-                .write()
-                .unwrap_or_else(PoisonError::into_inner) = Some(counters);
-        }
-        let WriterHandle { handle, done, .. } = writer;
-        match done.recv_timeout(timeout) {
+        GENERATION.fetch_add(1, Ordering::Release);
+        let WriterHandle {
+            handle,
+            done,
+            shared,
+            ..
+        } = writer;
+        *LAST.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&shared));
+        // The writer drains what is queued, writes it and ends.
+        shared.closed.store(true, Ordering::SeqCst);
+        shared.sleeping.0.store(true, Ordering::SeqCst);
+        shared.wake();
+        match done.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => {
                 // The thread is at its very end: joining does not wait.
                 let _ = handle.join();
+                // An emitting thread that read the pipeline just before it closed may
+                // have pushed after the writer's last pass: count those as dropped.
+                while let Some(item) = shared.queue.pop() {
+                    if let Item::Event(event) = item {
+                        shared.release(&event);
+                        shared
+                            .counters
+                            .caller
+                            .dropped_disabled
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 true
             }
             // A sink hangs: leave the thread behind rather than hang the process.
@@ -427,10 +503,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         let timeout = self.writer.as_ref().map_or(Duration::ZERO, |w| w.timeout);
         if !self.stop(timeout) {
-            let s = stats();
-            let lost = s
-                .emitted
-                .saturating_sub(s.exported + s.dropped_queue_full + s.failed);
+            let lost = stats().lost();
             eprintln!(
                 "telemetry: shutdown timed out after {timeout:?}; {lost} queued events were not written"
             );
@@ -450,17 +523,28 @@ impl fmt::Debug for Guard {
 /// flushed, or `timeout` passes. Returns `true` if done in time; `true` as well when
 /// telemetry is not running.
 pub fn flush(timeout: Duration) -> bool {
-    let tx = {
-        let guard = PIPELINE.read().unwrap_or_else(PoisonError::into_inner);
-        match guard.as_ref() {
-            Some(p) => p.tx.clone(),
-            None => return true,
-        }
-    };
-    let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-    // A blocking send: flush is called by tests and CLIs, never on a hot path.
-    if tx.send(Message::Flush(ack_tx)).is_err() {
+    let Some(shared) = current() else {
         return true;
+    };
+    let deadline = Instant::now() + timeout;
+    let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+    // Flush is called by tests and CLIs, never on a hot path: wait for room.
+    let mut item = Item::Flush(ack_tx);
+    loop {
+        match shared.queue.push(item) {
+            Ok(()) => break,
+            Err(back) => {
+                if Instant::now() >= deadline || shared.closed.load(Ordering::Relaxed) {
+                    return false;
+                }
+                item = back;
+                shared.wake();
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
     }
-    ack_rx.recv_timeout(timeout).is_ok()
+    shared.wake();
+    ack_rx
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .is_ok()
 }

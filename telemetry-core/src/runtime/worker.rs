@@ -1,32 +1,101 @@
-//! The background writer thread: drains the queue, turns pending events into records
-//! (personal data handling, context) and writes batches to the sinks.
+//! The background writer thread: drains the queue, applies the consent and sampling
+//! hooks, turns queued events into records (personal data handling, context) and
+//! writes batches, by count and by bytes, to the sinks.
+//!
+//! When the queue is empty the writer yields a few times, then announces that it
+//! sleeps (`Shared::sleeping`) and parks with a timeout that grows from 1 ms to
+//! [`MAX_IDLE`]: emitting threads never pay a wake-up for sporadic events, and wake it
+//! only when the queue fills up (see `queue.rs`).
 
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::Receiver;
-
-use super::pii::PiiPolicy;
-use super::sink::Sink;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
-use super::{Counters, Message, PendingEvent};
-use crate::record::{Context, RECORD_FORMAT, Record, RecordKind};
-use crate::value::Properties;
+use super::jsonl::LineWriter;
+use super::pii::PiiPolicy;
+use super::queue::{Item, QueuedEvent, Shared};
+use super::sink::Sink;
+use crate::record::{Context, RECORD_FORMAT, Record, RecordKind, Timestamp};
+use crate::value::{Properties, Value};
 
 /// Most records written in one batch.
 const MAX_BATCH: usize = 512;
+/// Most (estimated) bytes in one batch.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+/// Longest nap of an idle writer: the most an event waits before being written when
+/// traffic is too sparse to wake the writer.
+pub(super) const MAX_IDLE: Duration = Duration::from_millis(50);
+const MIN_IDLE: Duration = Duration::from_millis(1);
+/// Yields before parking: a burst that pauses briefly does not cost a park/unpark.
+const SPIN_YIELDS: u32 = 16;
 
 pub(super) struct Writer {
     sinks: Vec<SinkState>,
     context: Context,
     pii: PiiPolicy,
     batch: Vec<Record>,
-    counters: Arc<Counters>,
+    batch_bytes: usize,
+    values: Vec<(usize, Value)>,
+    shared: Arc<Shared>,
+    stats_interval: Option<Duration>,
+    ids: IdGenerator,
+    /// Every sink takes JSON lines: format them directly (see `jsonl.rs`).
+    direct: Option<Direct>,
+}
+
+/// The batch of the direct path: JSON lines instead of records.
+struct Direct {
+    writer: LineWriter,
+    lines: Vec<u8>,
+    count: usize,
+    kept: Vec<(usize, Value)>,
+}
+
+/// UUID v7 ids, stamped on the writer from the event's timestamp.
+///
+/// `Uuid::now_v7()` reads the clock and asks the OS for random bytes on every call
+/// (a `getrandom` syscall here), which capped the writer's throughput. The 74 bits
+/// after the timestamp come instead from splitmix64 of a counter (a bijection, so ids
+/// of one writer never collide) plus 10 bits of a per-writer random seed.
+struct IdGenerator {
+    seed: u64,
+    next: u64,
+}
+
+impl IdGenerator {
+    fn new() -> IdGenerator {
+        let random = uuid::Uuid::now_v7().as_u128();
+        IdGenerator {
+            seed: random as u64,
+            next: (random >> 64) as u64,
+        }
+    }
+
+    fn id(&mut self, unix_millis: u64) -> uuid::Uuid {
+        self.next = self.next.wrapping_add(1);
+        let mut z = self.next.wrapping_add(self.seed);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        // The builder keeps the low 4 bits of byte 0, byte 1, the low 6 bits of byte 2
+        // and bytes 3..10 (the rest is version and variant): all 64 bits of `z` fit.
+        let z = z.to_be_bytes();
+        let seed = self.seed.to_be_bytes();
+        let mut bytes = [0u8; 10];
+        bytes[0] = (seed[0] & 0x0c) | (z[0] >> 6);
+        bytes[1] = seed[1];
+        bytes[2] = z[0] & 0x3f;
+        bytes[3..].copy_from_slice(&z[1..]);
+        uuid::Builder::from_unix_timestamp_millis(unix_millis, &bytes).into_uuid()
+    }
 }
 
 struct SinkState {
     sink: Box<dyn Sink>,
     /// Whether an error of this sink was already reported on stderr.
     reported: bool,
+    /// The sink's `bytes_written()` after the last batch.
+    bytes: u64,
 }
 
 impl SinkState {
@@ -46,12 +115,22 @@ impl Writer {
         sinks: Vec<Box<dyn Sink>>,
         context: Context,
         pii: PiiPolicy,
-        counters: Arc<Counters>,
+        shared: Arc<Shared>,
+        stats_interval: Option<Duration>,
     ) -> Writer {
+        let direct =
+            (!sinks.is_empty() && sinks.iter().all(|s| s.accepts_json_lines())).then(|| Direct {
+                writer: LineWriter::new(&context),
+                lines: Vec::with_capacity(MAX_BATCH_BYTES),
+                count: 0,
+                kept: Vec::new(),
+            });
         Writer {
+            direct,
             sinks: sinks
                 .into_iter()
                 .map(|sink| SinkState {
+                    bytes: sink.bytes_written(),
                     sink,
                     reported: false,
                 })
@@ -59,60 +138,252 @@ impl Writer {
             context,
             pii,
             batch: Vec::with_capacity(MAX_BATCH),
-            counters,
+            batch_bytes: 0,
+            values: Vec::new(),
+            shared,
+            stats_interval,
+            ids: IdGenerator::new(),
         }
     }
 
-    /// Runs until every sender is gone and the queue is empty.
-    pub(super) fn run(mut self, rx: Receiver<Message>) {
-        while let Ok(first) = rx.recv() {
-            let mut next = Some(first);
-            // Drain what is already queued, writing every MAX_BATCH records.
-            while let Some(message) = next.take() {
-                match message {
-                    Message::Event(pending) => {
-                        let record = record_for(pending, &self.context, &self.pii);
-                        self.batch.push(record);
-                        if self.batch.len() >= MAX_BATCH {
+    /// Runs until shutdown closes the queue and it is empty.
+    pub(super) fn run(mut self) {
+        let shared = Arc::clone(&self.shared);
+        let mut idle = MIN_IDLE;
+        let mut yields = 0;
+        let mut last_stats = Instant::now();
+        loop {
+            let mut drained = false;
+            while let Some(item) = shared.queue.pop() {
+                drained = true;
+                match item {
+                    Item::Event(event) => {
+                        shared
+                            .counters
+                            .writer
+                            .received
+                            .fetch_add(1, Ordering::Relaxed);
+                        shared.release(&event);
+                        self.accept(event);
+                        if self.batch_full() {
                             self.write_batch();
                         }
                     }
-                    Message::Flush(ack) => {
+                    Item::Flush(ack) => {
                         self.write_batch();
                         self.flush_sinks();
                         let _ = ack.send(());
                     }
                 }
-                next = rx.try_recv().ok();
             }
-            // The queue is idle: make what was written visible.
-            self.write_batch();
-            self.flush_sinks();
+            if drained {
+                // The queue is empty: make what was read visible.
+                self.write_batch();
+                self.flush_sinks();
+                idle = MIN_IDLE;
+                yields = 0;
+            }
+            if let Some(every) = self.stats_interval
+                && last_stats.elapsed() >= every
+            {
+                last_stats = Instant::now();
+                self.write_stats();
+            }
+            if shared.closed.load(Ordering::SeqCst) {
+                // Shutdown: what was pushed before `closed` was set is drained by one
+                // more pass; later events are counted as dropped (disabled) by shutdown.
+                let mut acks = Vec::new();
+                while let Some(item) = shared.queue.pop() {
+                    match item {
+                        Item::Event(event) => {
+                            shared
+                                .counters
+                                .writer
+                                .received
+                                .fetch_add(1, Ordering::Relaxed);
+                            shared.release(&event);
+                            self.accept(event);
+                            if self.batch_full() {
+                                self.write_batch();
+                            }
+                        }
+                        Item::Flush(ack) => acks.push(ack),
+                    }
+                }
+                self.write_batch();
+                self.flush_sinks();
+                for ack in acks {
+                    let _ = ack.send(());
+                }
+                return;
+            }
+            if drained {
+                continue;
+            }
+            if yields < SPIN_YIELDS {
+                yields += 1;
+                std::thread::yield_now();
+                continue;
+            }
+            // Announce the nap, then look once more: an event pushed before the
+            // announcement is seen now; one pushed after sees `sleeping` (SeqCst on
+            // both sides) and may wake us.
+            shared.sleeping.0.store(true, Ordering::SeqCst);
+            if shared.queue.is_empty() && !shared.closed.load(Ordering::SeqCst) {
+                std::thread::park_timeout(idle);
+                idle = (idle * 2).min(MAX_IDLE);
+            }
+            shared.sleeping.0.store(false, Ordering::SeqCst);
         }
+    }
+
+    /// Consent and sampling hooks, then the record into the batch.
+    fn accept(&mut self, event: QueuedEvent) {
+        let counters = &self.shared.counters.writer;
+        if !super::policy::consented(event.schema) {
+            counters.dropped_no_consent.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if !super::policy::sampled_in(event.schema) {
+            counters.dropped_sampled_out.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.values.clear();
+        event.values(&mut self.values);
+        let id = self.ids.id(event.unix_millis);
+        if let Some(direct) = &mut self.direct {
+            let schema = event.schema;
+            direct.kept.clear();
+            for (index, value) in self.values.drain(..) {
+                let Some(property) = schema.properties.get(index) else {
+                    continue;
+                };
+                if let Some(value) = self.pii.apply(property.pii, value) {
+                    direct.kept.push((index, value));
+                }
+            }
+            let call = event.spill.as_ref().and_then(|s| s.call.as_ref());
+            direct.writer.line(
+                &mut direct.lines,
+                id,
+                event.unix_millis,
+                schema,
+                &direct.kept,
+                call,
+            );
+            direct.count += 1;
+            self.batch_bytes = direct.lines.len();
+            return;
+        }
+        let record = record_for(event, id, &mut self.values, &self.context, &self.pii);
+        self.batch_bytes += estimate_bytes(&record);
+        self.batch.push(record);
+    }
+
+    /// The internal `telemetry.stats` record (type `stats`): the counters so far.
+    fn write_stats(&mut self) {
         self.write_batch();
-        self.flush_sinks();
+        let s = super::snapshot(&self.shared);
+        let properties = [
+            ("emitted", s.emitted),
+            ("exported", s.exported),
+            ("dropped_queue_full", s.dropped_queue_full),
+            ("dropped_disabled", s.dropped_disabled),
+            ("dropped_sampled_out", s.dropped_sampled_out),
+            ("dropped_no_consent", s.dropped_no_consent),
+            ("failed", s.failed),
+            ("written_bytes", s.written_bytes),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::UInt(v)))
+        .collect();
+        let record = Record {
+            format: RECORD_FORMAT,
+            kind: RecordKind::Stats,
+            id: uuid::Uuid::now_v7(),
+            timestamp: Timestamp::now(),
+            name: super::STATS_RECORD_NAME.to_owned(),
+            version: 1,
+            properties: Properties(properties),
+            context: self.context.clone(),
+            call: None,
+        };
+        for state in &mut self.sinks {
+            let records = std::slice::from_ref(&record);
+            if let Err(e) = guarded(|| state.sink.write(records)) {
+                state.report("writing stats", &e);
+            }
+            let now = state.sink.bytes_written();
+            self.shared
+                .counters
+                .writer
+                .written_bytes
+                .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
+            state.bytes = now;
+        }
+    }
+
+    fn batch_full(&self) -> bool {
+        let count = self.direct.as_ref().map_or(self.batch.len(), |d| d.count);
+        count >= MAX_BATCH || self.batch_bytes >= MAX_BATCH_BYTES
     }
 
     fn write_batch(&mut self) {
+        if let Some(direct) = &mut self.direct {
+            if direct.count == 0 {
+                return;
+            }
+            let mut ok = true;
+            let counters = &self.shared.counters.writer;
+            for state in &mut self.sinks {
+                let lines = &direct.lines;
+                if let Err(e) = guarded(|| state.sink.write_json_lines(lines)) {
+                    ok = false;
+                    state.report("writing", &e);
+                }
+                let now = state.sink.bytes_written();
+                counters
+                    .written_bytes
+                    .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
+                state.bytes = now;
+            }
+            let counter = if ok {
+                &counters.exported
+            } else {
+                &counters.failed
+            };
+            counter.fetch_add(direct.count as u64, Ordering::Relaxed);
+            direct.lines.clear();
+            direct.count = 0;
+            self.batch_bytes = 0;
+            return;
+        }
         if self.batch.is_empty() {
             return;
         }
         let mut ok = true;
+        let counters = &self.shared.counters.writer;
         for state in &mut self.sinks {
             let batch = &self.batch;
             if let Err(e) = guarded(|| state.sink.write(batch)) {
                 ok = false;
                 state.report("writing", &e);
             }
+            let now = state.sink.bytes_written();
+            counters
+                .written_bytes
+                .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
+            state.bytes = now;
         }
         let n = self.batch.len() as u64;
         let counter = if ok {
-            &self.counters.exported
+            &counters.exported
         } else {
-            &self.counters.failed
+            &counters.failed
         };
         counter.fetch_add(n, Ordering::Relaxed);
         self.batch.clear();
+        self.batch_bytes = 0;
     }
 
     fn flush_sinks(&mut self) {
@@ -131,12 +402,28 @@ fn guarded(call: impl FnOnce() -> std::io::Result<()>) -> std::io::Result<()> {
         .unwrap_or_else(|_| Err(std::io::Error::other("the sink panicked")))
 }
 
-/// The record for a pending event: declared personal data handling applied, context
-/// attached.
-fn record_for(pending: PendingEvent, context: &Context, pii: &PiiPolicy) -> Record {
-    let schema = pending.schema;
-    let mut properties = Vec::with_capacity(pending.values.len());
-    for (index, value) in pending.values {
+/// A rough size of a record's JSON line, for batching by bytes.
+fn estimate_bytes(record: &Record) -> usize {
+    let values: usize = record
+        .properties
+        .iter()
+        .map(|(k, v)| k.len() + 4 + v.as_str().map_or(20, str::len))
+        .sum();
+    300 + record.name.len() + values
+}
+
+/// The record for a queued event: declared personal data handling applied, context
+/// attached, id stamped.
+fn record_for(
+    mut event: QueuedEvent,
+    id: uuid::Uuid,
+    values: &mut Vec<(usize, Value)>,
+    context: &Context,
+    pii: &PiiPolicy,
+) -> Record {
+    let schema = event.schema;
+    let mut properties = Vec::with_capacity(values.len());
+    for (index, value) in values.drain(..) {
         let Some(property) = schema.properties.get(index) else {
             continue;
         };
@@ -147,12 +434,30 @@ fn record_for(pending: PendingEvent, context: &Context, pii: &PiiPolicy) -> Reco
     Record {
         format: RECORD_FORMAT,
         kind: RecordKind::Event,
-        id: pending.id,
-        timestamp: pending.timestamp,
+        id,
+        timestamp: Timestamp::from_unix_millis(event.unix_millis),
         name: schema.name.to_string(),
         version: schema.version,
         properties: Properties(properties),
         context: context.clone(),
-        call: pending.call,
+        call: event.spill.take().and_then(|s| s.call),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_v7_unique_and_carry_the_event_time() {
+        let mut ids = IdGenerator::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..100_000 {
+            let id = ids.id(1_700_000_000_123);
+            assert_eq!(id.get_version_num(), 7);
+            assert!(seen.insert(id));
+        }
+        let (secs, nanos) = ids.id(1_700_000_000_123).get_timestamp().unwrap().to_unix();
+        assert_eq!((secs, nanos), (1_700_000_000, 123_000_000));
     }
 }

@@ -1,0 +1,1 @@
+//! Shared helpers of the emit benchmarks (see `benches/emit.rs`).

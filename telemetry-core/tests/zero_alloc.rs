@@ -1,0 +1,161 @@
+//! `emit!` of an event with scalar, enum and short string properties allocates nothing
+//! on the emitting thread: neither when the event is queued nor when the queue is full.
+//! A test binary of its own, because it installs a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use telemetry_core::{Config, Record, Sink, TelemetryEvent, TelemetryProperty, emit};
+
+/// Counts the allocations of threads that switched counting on.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note() {
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; counting touches only
+// an atomic and a const-initialized thread-local `Cell` (neither allocates).
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by this thread while running `f`.
+fn allocations_in(f: impl FnOnce()) -> u64 {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// A dish was added to a cart: the benchmark's six properties.
+#[derive(TelemetryEvent)]
+#[telemetry(name = "cart.item_added", owner = "growth")]
+struct CartItemAdded<'a> {
+    /// Restaurant.
+    restaurant_id: u64,
+    /// Dish.
+    dish_id: u64,
+    /// Price in cents.
+    price_cents: u32,
+    /// Portions.
+    quantity: u8,
+    /// Where the dish was found.
+    source: AddSource,
+    /// Coupon code, if any.
+    coupon: Option<&'a str>,
+}
+
+/// Where a dish was found.
+#[derive(TelemetryProperty)]
+enum AddSource {
+    Menu,
+    Search,
+}
+
+fn emit_one(i: u64) {
+    emit!(CartItemAdded {
+        restaurant_id: 42,
+        dish_id: i,
+        price_cents: 1250,
+        quantity: 2,
+        source: if i.is_multiple_of(2) {
+            AddSource::Menu
+        } else {
+            AddSource::Search
+        },
+        coupon: if i.is_multiple_of(3) {
+            Some("WELCOME10")
+        } else {
+            None
+        },
+    });
+}
+
+/// A sink that never returns, to fill the queue.
+struct Stuck;
+impl Sink for Stuck {
+    fn name(&self) -> String {
+        "stuck".into()
+    }
+    fn write(&mut self, _: &[Record]) -> io::Result<()> {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+#[test]
+fn emit_allocates_nothing_on_the_calling_thread() {
+    // The counter sees this thread's allocations.
+    assert_eq!(
+        allocations_in(|| drop(std::hint::black_box(Box::new(7u64)))),
+        1
+    );
+    // Queued: a sink that keeps up.
+    let guard = telemetry_core::init(
+        Config::new("zero-alloc", "1").sink(telemetry_core::MemorySink::new()),
+    );
+    emit_one(0); // the first emit on a thread caches the pipeline handle
+    let n = allocations_in(|| {
+        for i in 0..10_000 {
+            emit_one(i);
+        }
+    });
+    assert!(telemetry_core::flush(Duration::from_secs(10)));
+    assert_eq!(n, 0, "allocations while queueing 10,000 events");
+    drop(guard);
+    let s = telemetry_core::stats();
+    assert_eq!(s.emitted, 10_001, "{s:?}");
+    assert_eq!(s.exported + s.dropped_queue_full, 10_001, "{s:?}");
+
+    // Saturated: the sink hangs, the queue is full, every emit is the drop path.
+    let guard = telemetry_core::init(
+        Config::new("zero-alloc", "1")
+            .sink(Stuck)
+            .queue_capacity(16),
+    );
+    emit_one(0);
+    let n = allocations_in(|| {
+        for i in 0..10_000 {
+            emit_one(i);
+        }
+    });
+    assert_eq!(n, 0, "allocations while dropping on a full queue");
+    assert!(telemetry_core::stats().dropped_queue_full > 9_000);
+    assert!(!guard.shutdown(Duration::from_millis(50)));
+}
