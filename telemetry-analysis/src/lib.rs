@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 use telemetry_core::Record;
 use telemetry_core::catalog::{Catalog, Funnel};
+use telemetry_core::record::RecordKind;
 
 pub use active::{ActiveUsers, Churn, Cohort, DayActivity, GroupActivity, Retention};
 pub use funnel::{FunnelReport, FunnelStepReport, step_matches};
@@ -188,8 +189,12 @@ impl Analyzer {
         }
     }
 
-    /// Uses one record.
+    /// Uses one record. The pipeline's own records (`"type":"stats"`) are not product
+    /// events and are skipped.
     pub fn add_record(&mut self, record: &Record) {
+        if record.kind != RecordKind::Event {
+            return;
+        }
         self.input.records += 1;
         if let Some(known) = &self.options.known_events
             && !known.contains(&record.name)

@@ -319,3 +319,16 @@ fn reliability_per_function_and_event() {
     assert_eq!(r.reliability.events[0].calls, 10);
     assert_eq!(r.reliability.events.len(), 1);
 }
+
+#[test]
+fn pipeline_stats_records_are_not_product_events() {
+    let stats = r#"{"format":1,"type":"stats","id":"019ab3c2-5d1e-7f3a-9c4b-2e8d7f6a5b4d","timestamp":"2026-01-01T12:00:00.000Z","name":"telemetry.stats","version":1,"properties":{"emitted":3},"context":{"app_name":"a","app_version":"1.0","os":"linux","arch":"x86_64","user_id":"u9"}}"#;
+    let with = run(Options::default(), &[day(1, "u1"), stats.to_owned()]);
+    let without = run(Options::default(), &[day(1, "u1")]);
+    assert_eq!(with.input.records, 1);
+    assert_eq!(with.input.malformed_lines, 0);
+    assert_eq!(
+        serde_json::to_string(&with.active_users).unwrap(),
+        serde_json::to_string(&without.active_users).unwrap()
+    );
+}

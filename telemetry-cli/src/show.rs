@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use telemetry_core::catalog::{Catalog, Severity};
+use telemetry_core::record::RecordKind;
 use telemetry_core::{Pii, Record};
 
 use crate::input::{Failure, read_catalog};
@@ -108,6 +109,9 @@ pub(crate) fn count(path: &Path) -> Result<ExitCode, Failure> {
                 n + 1
             ))
         })?;
+        if record.kind != RecordKind::Event {
+            continue; // the pipeline's own `telemetry.stats` records
+        }
         *counts.entry(record.name).or_default() += 1;
         total += 1;
     }

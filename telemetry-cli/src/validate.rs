@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use telemetry_core::record::RECORD_FORMAT;
+use telemetry_core::record::{RECORD_FORMAT, RecordKind};
 use telemetry_core::{EventSchema, Pii, PropertyType, Record, Value};
 
 use crate::Format;
@@ -183,6 +183,10 @@ fn check_line(plan: &Plan<'_>, report: &mut Report, line_no: u64, line: &[u8]) {
     };
     if record.format != RECORD_FORMAT {
         return report.add(Kind::MalformedLine, line_no, || format!("record format {} is not supported (this `telemetry` reads format {RECORD_FORMAT}); skipped, install a newer `telemetry` CLI", record.format));
+    }
+    if record.kind != RecordKind::Event {
+        // The pipeline's own `telemetry.stats` records are not part of the plan.
+        return;
     }
     report.records += 1;
     let before = report.violations();

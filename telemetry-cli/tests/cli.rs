@@ -188,3 +188,30 @@ fn dump_one_liner_is_documented_in_the_readme() {
     assert!(readme.contains("telemetry_core::catalog::dump_if_requested()"));
     assert!(readme.contains("TELEMETRY_DUMP_CATALOG"));
 }
+
+#[test]
+fn pipeline_stats_records_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = r#"{"format":1,"type":"event","id":"0193a5b2-7c3e-7b4a-9f1e-2d3c4b5a6978","timestamp":"2026-11-25T18:41:11.123Z","name":"cart.item_added","version":1,"properties":{"dish_id":7},"context":{"app_name":"a","app_version":"1","os":"linux","arch":"x86_64"}}"#;
+    let stats = r#"{"format":1,"type":"stats","id":"0193a5b2-7c3e-7b4a-9f1e-2d3c4b5a6979","timestamp":"2026-11-25T18:42:11.123Z","name":"telemetry.stats","version":1,"properties":{"emitted":1},"context":{"app_name":"a","app_version":"1","os":"linux","arch":"x86_64"}}"#;
+    let events = write(dir.path(), "e.jsonl", &format!("{good}\n{stats}\n"));
+    let catalog = write(dir.path(), "catalog.json", CATALOG);
+    let out = telemetry(&["events", "count", &events]);
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success() && !stdout.contains("telemetry.stats"),
+        "{stdout}"
+    );
+    let out = telemetry(&["validate", &events, "--catalog", &catalog]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&out.stdout).contains("unknown-event"),
+        "{}",
+        text(&out.stdout)
+    );
+}
