@@ -80,19 +80,7 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
             );
         }
     }
-    let version = match &event.version {
-        Some(lit) => match lit.base10_parse::<u32>() {
-            Ok(v) if v >= 1 => v,
-            _ => {
-                cx.error_spanned_by(
-                    lit,
-                    "`version` is a whole number from 1 up, e.g. `version = 2`",
-                );
-                1
-            }
-        },
-        None => 1,
-    };
+    let version = version(cx, event.version.as_ref());
     reject_type_generics(cx, &event.input.generics, "an event");
 
     let mut properties = Vec::with_capacity(event.properties.len());
@@ -149,6 +137,24 @@ pub(crate) fn event(cx: &mut Ctxt, event: &Event<'_>) -> ValidEvent {
         name,
         version,
         properties,
+    }
+}
+
+/// The `version = N` of an event (default 1), reporting anything but a whole number
+/// from 1 up.
+pub(crate) fn version(cx: &mut Ctxt, lit: Option<&syn::LitInt>) -> u32 {
+    match lit {
+        Some(lit) => match lit.base10_parse::<u32>() {
+            Ok(v) if v >= 1 => v,
+            _ => {
+                cx.error_spanned_by(
+                    lit,
+                    "`version` is a whole number from 1 up, e.g. `version = 2`",
+                );
+                1
+            }
+        },
+        None => 1,
     }
 }
 

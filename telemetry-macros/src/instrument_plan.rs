@@ -160,19 +160,7 @@ pub(crate) fn implicit(cx: &mut Ctxt, args: &Args, func: &ItemFn) -> Plan {
             ),
         );
     }
-    let version = match &args.version {
-        Some(lit) => match lit.base10_parse::<u32>() {
-            Ok(v) if v >= 1 => v,
-            _ => {
-                cx.error_spanned_by(
-                    lit,
-                    "`version` is a whole number from 1 up, e.g. `version = 2`",
-                );
-                1
-            }
-        },
-        None => 1,
-    };
+    let version = crate::check::version(cx, args.version.as_ref());
     let category = args
         .category
         .as_ref()

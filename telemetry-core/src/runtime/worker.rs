@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::jsonl::LineWriter;
 use super::pii::PiiPolicy;
-use super::queue::{Item, QueuedEvent, Shared};
+use super::queue::{Item, QueuedEvent, Shared, WriterCounters};
 use super::sink::Sink;
 use crate::record::{Context, RECORD_FORMAT, Record, RecordKind, Timestamp};
 use crate::value::{Properties, Value};
@@ -329,60 +329,27 @@ impl Writer {
     }
 
     fn write_batch(&mut self) {
+        let counters = &self.shared.counters.writer;
         if let Some(direct) = &mut self.direct {
             if direct.count == 0 {
                 return;
             }
-            let mut ok = true;
-            let counters = &self.shared.counters.writer;
-            for state in &mut self.sinks {
-                let lines = &direct.lines;
-                if let Err(e) = guarded(|| state.sink.write_json_lines(lines)) {
-                    ok = false;
-                    state.report("writing", &e);
-                }
-                let now = state.sink.bytes_written();
-                counters
-                    .written_bytes
-                    .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
-                state.bytes = now;
-            }
-            let counter = if ok {
-                &counters.exported
-            } else {
-                &counters.failed
-            };
-            counter.fetch_add(direct.count as u64, Ordering::Relaxed);
+            let lines = &direct.lines;
+            deliver(&mut self.sinks, counters, direct.count, |sink| {
+                sink.write_json_lines(lines)
+            });
             direct.lines.clear();
             direct.count = 0;
-            self.batch_bytes = 0;
-            return;
-        }
-        if self.batch.is_empty() {
-            return;
-        }
-        let mut ok = true;
-        let counters = &self.shared.counters.writer;
-        for state in &mut self.sinks {
-            let batch = &self.batch;
-            if let Err(e) = guarded(|| state.sink.write(batch)) {
-                ok = false;
-                state.report("writing", &e);
-            }
-            let now = state.sink.bytes_written();
-            counters
-                .written_bytes
-                .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
-            state.bytes = now;
-        }
-        let n = self.batch.len() as u64;
-        let counter = if ok {
-            &counters.exported
         } else {
-            &counters.failed
-        };
-        counter.fetch_add(n, Ordering::Relaxed);
-        self.batch.clear();
+            if self.batch.is_empty() {
+                return;
+            }
+            let batch = &self.batch;
+            deliver(&mut self.sinks, counters, batch.len(), |sink| {
+                sink.write(batch)
+            });
+            self.batch.clear();
+        }
         self.batch_bytes = 0;
     }
 
@@ -393,6 +360,34 @@ impl Writer {
             }
         }
     }
+}
+
+/// Hands one batch of `count` events to every sink with `write`, and accounts for it:
+/// exported if every sink took it, failed otherwise, and the bytes each sink wrote.
+fn deliver(
+    sinks: &mut [SinkState],
+    counters: &WriterCounters,
+    count: usize,
+    mut write: impl FnMut(&mut dyn Sink) -> std::io::Result<()>,
+) {
+    let mut ok = true;
+    for state in sinks {
+        if let Err(e) = guarded(|| write(state.sink.as_mut())) {
+            ok = false;
+            state.report("writing", &e);
+        }
+        let now = state.sink.bytes_written();
+        counters
+            .written_bytes
+            .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
+        state.bytes = now;
+    }
+    let counter = if ok {
+        &counters.exported
+    } else {
+        &counters.failed
+    };
+    counter.fetch_add(count as u64, Ordering::Relaxed);
 }
 
 /// Runs a sink call, turning a panic into an error: a buggy sink must neither stop the
