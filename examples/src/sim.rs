@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fastrand::Rng;
-use telemetry_core::{Config, emit, instrument_event};
+use telemetry_core::{Config, Consent, emit, instrument_event};
 
 use crate::events::*;
 
@@ -221,10 +221,14 @@ pub(crate) struct Totals {
 /// id, session id and (once signed in) user id, the session's events, then the guard
 /// is shut down, which writes them. That is exactly what happens in the real app,
 /// where every session is a process of its own, and it keeps the record context
-/// honest: `telemetry-core` sets the context once per `init`. The flip side shows in
-/// the first session of a customer: the sign-in happens during it, so its records
-/// carry no `user_id` yet; the hashed e-mail of `user.signed_in` links it to the
-/// account.
+/// honest: the context is set once per `init` (a real app would also call
+/// `telemetry_core::identify` at sign-in). The flip side shows in the first session of
+/// a customer: the sign-in happens during it, so its records carry no `user_id` yet;
+/// the hashed e-mail of `user.signed_in` links it to the account.
+///
+/// Consent is asked at the start of every session, as a consent banner would: the
+/// pipeline starts with [`Consent::Unknown`] (events would be buffered, never
+/// written), and the simulated customer grants it before doing anything.
 pub(crate) fn simulate(
     events_path: &Path,
     seed: u64,
@@ -271,11 +275,14 @@ pub(crate) fn simulate(
                 .jsonl(events_path)
                 .pii_secret(PII_SECRET)
                 .anonymous_id(&c.device_id)
-                .session_id(format!("session-{:016x}", sim.rng.u64(..)));
+                .session_id(format!("session-{:016x}", sim.rng.u64(..)))
+                .consent(Consent::Unknown);
             if state.signed_in {
                 config = config.user_id(&c.user_id);
             }
             let guard = telemetry_core::try_init(config)?;
+            // The consent banner: every simulated customer accepts.
+            telemetry_core::set_consent(Consent::Granted);
             // A panic ends the session, as a crash ends the app, but not the run: the
             // instrumented call that panicked has recorded `"outcome": "panicked"`.
             let session = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -47,6 +47,10 @@ pub struct Record {
     /// and outcome. Absent for events sent with `emit!`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<Call>,
+    /// The sampling rate the event was kept at, only when below 1
+    /// (`Config::sample_rate`): each such record stands for `1 / sample_rate` events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<f64>,
 }
 
 /// How an instrumented call went: the record's `call` object.
@@ -114,6 +118,10 @@ pub enum RecordKind {
     /// the fields of [`Stats`](crate::Stats)), written periodically
     /// (`Config::stats_interval`). Not an event: readers skip it when counting events.
     Stats,
+    /// `telemetry_core::identify`: its context links the `anonymous_id` to the
+    /// `user_id` the user signed in as (`name` is `telemetry.identify`, no properties).
+    /// Not an event: readers skip it when counting events.
+    Identify,
 }
 
 /// Who emitted a record and where. Optional fields are absent when unknown, never `null`.
@@ -137,6 +145,10 @@ pub struct Context {
     pub os: String,
     /// CPU architecture, as `std::env::consts::ARCH`.
     pub arch: String,
+    /// The user's locale as a BCP 47 tag (`en-GB`), from `Config::locale` or the
+    /// `LC_ALL`, `LC_MESSAGES` or `LANG` environment variables when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// A point in time, serialized as RFC 3339 UTC with milliseconds
@@ -229,6 +241,7 @@ mod tests {
                 ..Context::default()
             },
             call: None,
+            sample_rate: None,
         };
         let line = record.to_json();
         assert!(

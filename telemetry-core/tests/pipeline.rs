@@ -184,6 +184,108 @@ fn personal_data_never_reaches_a_sink() {
     assert_eq!(p.get("phone"), Some(&Value::from(telemetry_core::REDACTED)));
 }
 
+/// A sink that always fails, so the writer prints its one error message on stderr.
+struct Refusing;
+impl Sink for Refusing {
+    fn name(&self) -> String {
+        "refusing".into()
+    }
+    fn write(&mut self, _: &[Record]) -> io::Result<()> {
+        Err(io::Error::other("refused"))
+    }
+}
+
+/// Set in the environment of the child process of `planted_values_reach_no_output`.
+const PLANT_CHILD: &str = "TELEMETRY_PLANTED_TEST_CHILD";
+
+/// The child: every sink at once (stdout, JSONL, memory, a failing one), periodic stats
+/// records, and the stderr messages of a failing sink, a refused start and a shutdown.
+#[test]
+fn planted_child() {
+    let Some(dir) = std::env::var_os(PLANT_CHILD) else {
+        return; // only meaningful in the child process
+    };
+    let dir = std::path::PathBuf::from(dir);
+    // A refused start prints its reason on stderr.
+    let refused = telemetry_core::init(Config::new("t", "1").sink(MemorySink::new()));
+    assert!(!refused.is_active());
+    let memory = MemorySink::new();
+    let guard = telemetry_core::init(
+        config(&memory)
+            .stdout()
+            .jsonl(dir.join("e.jsonl"))
+            .sink(Refusing)
+            .stats_interval(Some(Duration::from_millis(1))),
+    );
+    assert!(guard.is_active());
+    emit_sign_in(Some("planted promo"));
+    emit_sign_in(None);
+    assert!(telemetry_core::flush(Duration::from_secs(5)));
+    std::thread::sleep(Duration::from_millis(120)); // a few stats records
+    drop(guard);
+    let records = memory.records();
+    assert!(records.iter().any(|r| r.kind == RecordKind::Stats));
+    let memory_out: String = records.iter().map(Record::to_json).collect();
+    std::fs::write(dir.join("memory.jsonl"), memory_out).unwrap();
+    std::fs::write(
+        dir.join("stats.txt"),
+        format!("{:?}", telemetry_core::stats()),
+    )
+    .unwrap();
+}
+
+#[test]
+fn planted_values_reach_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "planted_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PLANT_CHILD, dir.path())
+        .env_remove(telemetry_core::PII_SECRET_ENV)
+        .env_remove("DO_NOT_TRACK")
+        .env_remove("TELEMETRY_DISABLED")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "child failed: {stdout}{stderr}");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let (file, memory, stats) = (read("e.jsonl"), read("memory.jsonl"), read("stats.txt"));
+    // Every sink got the events and the stats records; stderr got its messages.
+    for out in [&stdout, &file, &memory] {
+        assert_eq!(
+            out.matches("\"name\":\"user.signed_in\"").count(),
+            2,
+            "{out}"
+        );
+        assert!(out.contains("\"type\":\"stats\""), "{out}");
+    }
+    assert!(
+        stderr.contains("no secret key") && stderr.contains("refused"),
+        "{stderr}"
+    );
+    for (what, out) in [
+        ("stdout", &stdout),
+        ("stderr", &stderr),
+        ("the JSONL file", &file),
+        ("the memory sink", &memory),
+        ("stats()", &stats),
+    ] {
+        for planted in [EMAIL, PHONE, ADDRESS, "221B", "7700"] {
+            assert!(
+                !out.contains(planted),
+                "`{planted}` leaked into {what}: {out}"
+            );
+        }
+    }
+    // The promo code is not personal data: it is sent as is (the test sees the output).
+    assert!(stdout.contains("planted promo"));
+}
+
 #[test]
 fn hashing_is_stable_within_a_key_and_differs_across_keys() {
     let _l = lock();

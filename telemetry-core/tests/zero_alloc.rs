@@ -143,6 +143,70 @@ fn emit_allocates_nothing_on_the_calling_thread() {
     assert_eq!(s.emitted, 10_001, "{s:?}");
     assert_eq!(s.exported + s.dropped_queue_full, 10_001, "{s:?}");
 
+    // Inside a context scope (opening it allocates; emitting in it does not), on a
+    // thread and in a future wrapped with `with_context`.
+    let memory = telemetry_core::MemorySink::new();
+    let guard = telemetry_core::init(Config::new("zero-alloc", "1").sink(memory.clone()));
+    {
+        let _scope = telemetry_core::context::scope(
+            telemetry_core::context::ContextOverride::user("user-1"),
+        );
+        emit_one(0);
+        let n = allocations_in(|| {
+            for i in 0..10_000 {
+                emit_one(i);
+            }
+        });
+        assert_eq!(n, 0, "allocations while emitting inside a scope");
+    }
+    assert!(telemetry_core::flush(Duration::from_secs(10)));
+    {
+        use telemetry_core::context::WithContextExt;
+        let task = async {
+            emit_one(0);
+            allocations_in(|| {
+                for i in 0..10_000 {
+                    emit_one(i);
+                }
+            })
+        }
+        .with_context(telemetry_core::context::ContextOverride::user("user-2"));
+        let n = futures::executor::block_on(task);
+        assert_eq!(n, 0, "allocations while emitting in a with_context future");
+    }
+    assert!(telemetry_core::flush(Duration::from_secs(10)));
+    drop(guard);
+    let users: std::collections::HashSet<_> = memory
+        .records()
+        .iter()
+        .map(|r| r.context.user_id.clone())
+        .collect();
+    assert_eq!(users.len(), 2, "{users:?}");
+
+    // Consent unknown (buffered on the writer) and denied (dropped on this thread):
+    // the emitting thread still allocates nothing.
+    for consent in [
+        telemetry_core::Consent::Unknown,
+        telemetry_core::Consent::Denied,
+    ] {
+        let guard = telemetry_core::init(
+            Config::new("zero-alloc", "1")
+                .sink(telemetry_core::MemorySink::new())
+                .consent(consent),
+        );
+        emit_one(0);
+        let n = allocations_in(|| {
+            for i in 0..10_000 {
+                emit_one(i);
+            }
+        });
+        assert_eq!(n, 0, "allocations while emitting with consent {consent:?}");
+        drop(guard);
+        let s = telemetry_core::stats();
+        assert_eq!(s.exported, 0, "{s:?}");
+        assert_eq!(s.dropped_no_consent + s.dropped_queue_full, 10_001, "{s:?}");
+    }
+
     // Saturated: the sink hangs, the queue is full, every emit is the drop path.
     let guard = telemetry_core::init(
         Config::new("zero-alloc", "1")

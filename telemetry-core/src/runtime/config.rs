@@ -4,11 +4,20 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::policy::{Consent, DEFAULT_UNKNOWN_CONSENT_BUFFER};
 use super::sink::Sink;
 
 /// Environment variable read for the PII hashing secret when
 /// [`Config::pii_secret`] is not set.
 pub const PII_SECRET_ENV: &str = "TELEMETRY_PII_SECRET";
+
+/// Environment variables that switch telemetry off at [`init`](crate::init), whatever
+/// the configuration says: `DO_NOT_TRACK` (the <https://consoledonottrack.com>
+/// convention) and `TELEMETRY_DISABLED`. Any value except empty, `0` or `false` counts.
+pub const OPT_OUT_ENV: [&str; 2] = ["DO_NOT_TRACK", "TELEMETRY_DISABLED"];
+
+/// Default of [`Config::session_timeout`]: 30 minutes, as in common analytics tools.
+pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Default JSONL file when no sink is configured.
 pub const DEFAULT_JSONL_PATH: &str = "telemetry-events.jsonl";
@@ -38,6 +47,13 @@ pub struct Config {
     pub(crate) queue_bytes: usize,
     pub(crate) stats_interval: Option<Duration>,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) consent: Consent,
+    pub(crate) unknown_consent_buffer: usize,
+    pub(crate) essential_categories: Vec<String>,
+    pub(crate) session_timeout: Option<Duration>,
+    pub(crate) anonymous_id_file: Option<PathBuf>,
+    pub(crate) locale: Option<String>,
+    pub(crate) sample_rates: std::collections::HashMap<String, f64>,
 }
 
 impl Config {
@@ -60,6 +76,13 @@ impl Config {
             queue_bytes: 4 << 20,
             stats_interval: Some(Duration::from_secs(60)),
             shutdown_timeout: Duration::from_secs(5),
+            consent: Consent::Granted,
+            unknown_consent_buffer: DEFAULT_UNKNOWN_CONSENT_BUFFER,
+            essential_categories: Vec::new(),
+            session_timeout: Some(DEFAULT_SESSION_TIMEOUT),
+            anonymous_id_file: None,
+            locale: None,
+            sample_rates: std::collections::HashMap::new(),
         }
     }
 
@@ -144,6 +167,77 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The consent state when `init` starts the pipeline (see [`Consent`]); change it
+    /// later with [`set_consent`](crate::set_consent). Default [`Consent::Granted`]:
+    /// the library cannot know the application's legal basis, so an application that
+    /// needs opt-in consent sets [`Consent::Unknown`] (or `Denied`) here and calls
+    /// `set_consent` once the user has decided.
+    pub fn consent(mut self, consent: Consent) -> Config {
+        self.consent = consent;
+        self
+    }
+
+    /// How many events the writer keeps in memory while consent is
+    /// [`Consent::Unknown`]; later ones are dropped and counted in
+    /// [`Stats::dropped_no_consent`](crate::Stats). `0` drops everything while
+    /// unknown. Default [`DEFAULT_UNKNOWN_CONSENT_BUFFER`].
+    pub fn unknown_consent_buffer(mut self, events: usize) -> Config {
+        self.unknown_consent_buffer = events;
+        self
+    }
+
+    /// After this long without events, the next event starts a new session (a new
+    /// generated `session_id`); `None` keeps one session per `init`. Default
+    /// [`DEFAULT_SESSION_TIMEOUT`]. Does not apply to a [`Config::session_id`] given
+    /// here or to scoped session ids.
+    pub fn session_timeout(mut self, timeout: Option<Duration>) -> Config {
+        self.session_timeout = timeout;
+        self
+    }
+
+    /// Keeps the generated anonymous id in a file (for desktop and CLI apps, e.g. in
+    /// the application's data directory), so that the installation keeps its id across
+    /// runs: read at `init` if the file exists, else generated and written (parent
+    /// directories created). [`Config::anonymous_id`] takes precedence.
+    pub fn persist_anonymous_id(mut self, path: impl Into<PathBuf>) -> Config {
+        self.anonymous_id_file = Some(path.into());
+        self
+    }
+
+    /// The locale put in every record's context (a BCP 47 tag such as `en-GB`). By
+    /// default it comes from `LC_ALL`, `LC_MESSAGES` or `LANG` when one is set.
+    pub fn locale(mut self, locale: impl Into<String>) -> Config {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// Keeps only a share of the users' `event` events (`rate` in `0.0..=1.0`; 1, the
+    /// default, keeps all). The decision hashes the user id (the anonymous id when
+    /// there is none), so a kept user keeps every one of their events (funnels and
+    /// retention stay whole) and a user kept at a rate is kept at every higher rate.
+    /// Dropped events are counted in [`Stats::dropped_sampled_out`](crate::Stats); kept
+    /// ones carry `"sample_rate"` so analysis can scale counts by `1 / rate`.
+    pub fn sample_rate(mut self, event: impl Into<String>, rate: f64) -> Config {
+        let rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+        self.sample_rates.insert(event.into(), rate);
+        self
+    }
+
+    /// Marks an event category (the events' `category = "..."`) as essential: its
+    /// events are written whatever the consent state (e.g. `"crash"` reports the
+    /// application has another legal basis for). Nothing is essential unless listed.
+    /// `DO_NOT_TRACK` and `TELEMETRY_DISABLED` still switch off everything.
+    pub fn essential_category(mut self, category: impl Into<String>) -> Config {
+        self.essential_categories.push(category.into());
+        self
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -162,6 +256,13 @@ impl fmt::Debug for Config {
             .field("queue_bytes", &self.queue_bytes)
             .field("stats_interval", &self.stats_interval)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("consent", &self.consent)
+            .field("unknown_consent_buffer", &self.unknown_consent_buffer)
+            .field("essential_categories", &self.essential_categories)
+            .field("session_timeout", &self.session_timeout)
+            .field("anonymous_id_file", &self.anonymous_id_file)
+            .field("locale", &self.locale)
+            .field("sample_rates", &self.sample_rates)
             .finish()
     }
 }

@@ -20,17 +20,27 @@ pub(super) struct LineWriter {
     last_millis: u64,
     /// `"2026-11-25T18:41:11.123Z"`, quoted, for `last_millis`.
     timestamp: Vec<u8>,
+    /// The sampling rate of the next lines, when below 1.
+    pub(super) sample_rate: Option<f64>,
 }
 
 impl LineWriter {
     pub(super) fn new(context: &Context) -> LineWriter {
-        let mut out = b",\"context\":".to_vec();
-        serde_json::to_writer(&mut out, context).expect("a context serializes");
-        LineWriter {
-            context: out,
+        let mut writer = LineWriter {
+            context: Vec::new(),
             last_millis: u64::MAX,
             timestamp: Vec::new(),
-        }
+            sample_rate: None,
+        };
+        writer.set_context(context);
+        writer
+    }
+
+    /// The context of the following lines.
+    pub(super) fn set_context(&mut self, context: &Context) {
+        self.context.clear();
+        self.context.extend_from_slice(b",\"context\":");
+        serde_json::to_writer(&mut self.context, context).expect("a context serializes");
     }
 
     /// Appends one JSON line (with its `\n`) to `out`. `properties` are the values
@@ -85,6 +95,10 @@ impl LineWriter {
         if let Some(call) = call {
             out.extend_from_slice(b",\"call\":");
             let _ = serde_json::to_writer(&mut *out, call);
+        }
+        if let Some(rate) = self.sample_rate {
+            out.extend_from_slice(b",\"sample_rate\":");
+            let _ = serde_json::to_writer(&mut *out, &rate);
         }
         out.extend_from_slice(b"}\n");
     }
@@ -168,6 +182,7 @@ mod tests {
                 ),
                 context: context.clone(),
                 call,
+                sample_rate: None,
             };
             assert_eq!(
                 String::from_utf8(out).unwrap(),

@@ -4,12 +4,14 @@
 //! no allocation for scalars, enums and short strings) with a coarse timestamp into a
 //! slot of a preallocated lock-free queue (`queue.rs`), without blocking; when the
 //! queue is full the event is dropped and counted. The writer thread (`worker.rs`)
-//! applies consent and sampling hooks and personal data handling, stamps the id, adds
-//! the context and writes batches to the sinks. Before `init` (and after the guard is
+//! applies consent (`policy.rs`), sampling and personal data handling (`pii.rs`),
+//! stamps the id, adds the context (with the event's scope, `context.rs`) and writes
+//! batches to the sinks. Before `init` (and after the guard is
 //! dropped) emitting costs one relaxed atomic load.
 
 mod clock;
 mod config;
+pub mod context;
 mod jsonl;
 mod pii;
 mod policy;
@@ -27,18 +29,24 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub use config::{Config, DEFAULT_JSONL_PATH, PII_SECRET_ENV};
+pub use config::{
+    Config, DEFAULT_JSONL_PATH, DEFAULT_SESSION_TIMEOUT, OPT_OUT_ENV, PII_SECRET_ENV,
+};
 pub use pii::{HASH_BYTES, REDACTED};
+pub use policy::{Consent, DEFAULT_UNKNOWN_CONSENT_BUFFER, consent, set_consent};
 pub use sink::{JsonlSink, MemorySink, Sink, StdoutSink};
 
 use crate::event::TelemetryEvent;
 use crate::record::{Call, Context, Timestamp};
 use crate::schema::{EventSchema, Pii};
 use crate::value::Value;
-use queue::{Hints, Item, Shared};
+use queue::{Control, Hints, Identify, Item, Shared};
 
 /// Name of the periodic internal stats record (`"type":"stats"`).
 pub const STATS_RECORD_NAME: &str = "telemetry.stats";
+
+/// Name of the record [`identify`] writes (`"type":"identify"`).
+pub const IDENTIFY_RECORD_NAME: &str = "telemetry.identify";
 
 /// Bit 0: a pipeline is running. Bits 1..: number of active `testing::capture` scopes.
 /// One relaxed load of this word is the whole cost of `emit!` when nothing listens.
@@ -242,14 +250,15 @@ fn snapshot(shared: &Shared) -> Stats {
     let queued = shared.queue.len() as u64;
     let dropped_queue_full = c.caller.dropped_queue_full.load(Ordering::Relaxed);
     let dropped_disabled = c.caller.dropped_disabled.load(Ordering::Relaxed);
+    let denied_at_emit = c.caller.dropped_no_consent.load(Ordering::Relaxed);
     Stats {
-        emitted: received + queued + dropped_queue_full + dropped_disabled,
+        emitted: received + queued + dropped_queue_full + dropped_disabled + denied_at_emit,
         dropped_queue_full,
         exported: c.writer.exported.load(Ordering::Relaxed),
         failed: c.writer.failed.load(Ordering::Relaxed),
         dropped_disabled,
         dropped_sampled_out: c.writer.dropped_sampled_out.load(Ordering::Relaxed),
-        dropped_no_consent: c.writer.dropped_no_consent.load(Ordering::Relaxed),
+        dropped_no_consent: c.writer.dropped_no_consent.load(Ordering::Relaxed) + denied_at_emit,
         written_bytes: c.writer.written_bytes.load(Ordering::Relaxed),
     }
 }
@@ -287,6 +296,12 @@ pub enum InitError {
         /// The hashed property.
         property: String,
     },
+    /// The user opted out with an environment variable (see [`OPT_OUT_ENV`]).
+    /// [`init`] returns an inactive guard without printing anything.
+    OptedOut {
+        /// The variable that is set.
+        variable: &'static str,
+    },
     /// The writer thread could not be started.
     SpawnWriter(io::Error),
 }
@@ -301,6 +316,10 @@ impl fmt::Display for InitError {
             InitError::MissingPiiSecret { event, property } => write!(
                 f,
                 "event `{event}` hashes its property `{property}` (pii = \"hash\") but no secret key is configured; set Config::pii_secret or the {PII_SECRET_ENV} environment variable (telemetry will not hash personal data without a key)"
+            ),
+            InitError::OptedOut { variable } => write!(
+                f,
+                "telemetry is switched off by the {variable} environment variable"
             ),
             InitError::SpawnWriter(e) => write!(f, "cannot start the telemetry writer thread: {e}"),
         }
@@ -324,6 +343,8 @@ impl std::error::Error for InitError {
 pub fn init(config: Config) -> Guard {
     match try_init(config) {
         Ok(guard) => guard,
+        // The user's choice, not a problem to report.
+        Err(InitError::OptedOut { .. }) => Guard { writer: None },
         Err(e) => {
             eprintln!("telemetry disabled: {e}");
             Guard { writer: None }
@@ -332,7 +353,14 @@ pub fn init(config: Config) -> Guard {
 }
 
 /// Starts the pipeline, or says why it cannot.
+///
+/// `DO_NOT_TRACK` or `TELEMETRY_DISABLED` set in the environment (to anything but
+/// empty, `0` or `false`) override the configuration: nothing starts, and the error is
+/// [`InitError::OptedOut`].
 pub fn try_init(config: Config) -> Result<Guard, InitError> {
+    if let Some(variable) = opted_out() {
+        return Err(InitError::OptedOut { variable });
+    }
     // Hold the write lock for the whole start so two racing inits cannot both succeed.
     let mut slot = PIPELINE.write().unwrap_or_else(PoisonError::into_inner);
     if slot.is_some() {
@@ -358,22 +386,40 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
             JsonlSink::create(&path).map_err(|source| InitError::OpenFile { path, source })?;
         sinks.push(Box::new(sink));
     }
+    let anonymous_id = match (config.anonymous_id, &config.anonymous_id_file) {
+        (Some(id), _) => id,
+        (None, Some(path)) => persisted_anonymous_id(path),
+        (None, None) => random_id(),
+    };
+    // A session given in the config is the caller's to manage; a generated one
+    // expires after the inactivity timeout.
+    let session_timeout = config
+        .session_timeout
+        .filter(|_| config.session_id.is_none());
     let context = Context {
         app_name: config.app_name,
         app_version: config.app_version,
-        anonymous_id: Some(config.anonymous_id.unwrap_or_else(random_id)),
+        anonymous_id: Some(anonymous_id),
         user_id: config.user_id,
         session_id: Some(config.session_id.unwrap_or_else(random_id)),
         os: std::env::consts::OS.to_owned(),
         arch: std::env::consts::ARCH.to_owned(),
+        locale: config.locale.or_else(locale_from_env),
     };
-    let shared = Shared::new(config.queue_capacity, config.queue_bytes);
+    let essential = policy::Essential(config.essential_categories);
+    let shared = Shared::new(config.queue_capacity, config.queue_bytes, essential);
+    policy::init_consent(config.consent);
     let writer = worker::Writer::new(
         sinks,
         context,
         pii::PiiPolicy::new(secret.as_deref()),
         Arc::clone(&shared),
-        config.stats_interval,
+        worker::Options {
+            stats_interval: config.stats_interval,
+            undecided_limit: config.unknown_consent_buffer,
+            session_timeout,
+            sampling: policy::Sampling(config.sample_rates),
+        },
     );
     // The writer says when it has finished (also if a sink panicked), so shutdown can
     // wait with a timeout without a second thread to join it.
@@ -403,6 +449,67 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
             timeout: config.shutdown_timeout,
         }),
     })
+}
+
+/// The opt-out variable set in the environment, if any.
+fn opted_out() -> Option<&'static str> {
+    OPT_OUT_ENV.into_iter().find(|name| {
+        std::env::var_os(name).is_some_and(|v| {
+            let v = v.to_string_lossy();
+            let v = v.trim();
+            !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false"))
+        })
+    })
+}
+
+/// The anonymous id stored in `path`, or a new one stored there. A file that cannot
+/// be written costs the persistence only (reported on stderr, without the id).
+fn persisted_anonymous_id(path: &std::path::Path) -> String {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let id = text.trim();
+        if !id.is_empty() && id.len() <= 128 && !id.contains(char::is_control) {
+            return id.to_owned();
+        }
+    }
+    let id = random_id();
+    let written = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, format!("{id}\n")));
+    if let Err(e) = written {
+        eprintln!(
+            "telemetry: cannot store the anonymous id in {}: {e} (a new one is generated at every start)",
+            path.display()
+        );
+    }
+    id
+}
+
+/// The locale from `LC_ALL`, `LC_MESSAGES` or `LANG` as a BCP 47 tag (`en_GB.UTF-8`
+/// gives `en-GB`); none for `C` and `POSIX`.
+fn locale_from_env() -> Option<String> {
+    let value = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .into_iter()
+        .filter_map(std::env::var_os)
+        .find(|v| !v.is_empty())?;
+    let value = value.to_string_lossy();
+    let tag = value.split(['.', '@']).next().unwrap_or_default();
+    let ok = !tag.is_empty()
+        && tag != "C"
+        && tag != "POSIX"
+        && tag.len() <= 35
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    ok.then(|| tag.replace('_', "-"))
+}
+
+/// Wakes the writer of the running pipeline, if any (after a consent change).
+fn wake_writer() {
+    if let Some(shared) = current() {
+        shared.wake();
+    }
 }
 
 fn first_hashed_property() -> Option<(String, String)> {
@@ -519,6 +626,43 @@ impl fmt::Debug for Guard {
     }
 }
 
+/// Links the anonymous id to `user_id` after the user signs in: events emitted after
+/// this call (outside a [`context::scope`]) carry `user_id`, and a record of type
+/// `identify` (name [`IDENTIFY_RECORD_NAME`], no properties) whose context holds both
+/// ids is written, so analysis can attribute the earlier anonymous events to the user.
+///
+/// Inside a scope, only the record is written (with the scope's anonymous id); the
+/// scope's own ids are fixed: open a new scope with the user id for what follows. The
+/// record follows consent like events (kept while consent is unknown, dropped when it
+/// is denied; not counted in [`Stats`]). A no-op when telemetry is not
+/// running. Not meant for hot paths: it allocates, and waits (up to a second) for room
+/// when the queue is full.
+pub fn identify(user_id: impl Into<String>) {
+    let Some(shared) = current() else {
+        return;
+    };
+    let mut item = Item::Control(Box::new(Control::Identify(Identify {
+        user_id: user_id.into(),
+        scope: context::current(),
+        unix_millis: clock::unix_millis(),
+    })));
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match shared.queue.push(item) {
+            Ok(()) => break,
+            Err(back) => {
+                if Instant::now() >= deadline || shared.closed.load(Ordering::Relaxed) {
+                    return;
+                }
+                item = back;
+                shared.wake();
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+    }
+    shared.wake();
+}
+
 /// Waits until every event emitted before this call is written and the sinks are
 /// flushed, or `timeout` passes. Returns `true` if done in time; `true` as well when
 /// telemetry is not running.
@@ -529,7 +673,7 @@ pub fn flush(timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     let (ack_tx, ack_rx) = mpsc::sync_channel(1);
     // Flush is called by tests and CLIs, never on a hot path: wait for room.
-    let mut item = Item::Flush(ack_tx);
+    let mut item = Item::Control(Box::new(Control::Flush(ack_tx)));
     loop {
         match shared.queue.push(item) {
             Ok(()) => break,

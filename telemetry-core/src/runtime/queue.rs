@@ -44,9 +44,12 @@ use crate::record::Call;
 use crate::schema::EventSchema;
 use crate::value::Value;
 
+use super::context::ContextOverride;
+use super::policy::Essential;
+
 /// Bytes of encoded property values a slot holds inline. 6 properties of 8-byte
 /// numbers take 60 bytes, leaving room for short strings (enum values, codes, ids).
-pub(crate) const INLINE_BYTES: usize = 112;
+pub(crate) const INLINE_BYTES: usize = 104;
 const _: () = assert!(
     INLINE_BYTES <= u8::MAX as usize,
     "lengths are stored in one byte"
@@ -66,6 +69,8 @@ pub(crate) struct QueuedEvent {
     pub(crate) unix_millis: u64,
     /// Values that did not fit inline, and the call of an instrumented function.
     pub(crate) spill: Option<Box<Spill>>,
+    /// The context scope the event was emitted in (see `context.rs`).
+    pub(crate) scope: Option<Arc<ContextOverride>>,
     len: u8,
     inline: [u8; INLINE_BYTES],
 }
@@ -81,8 +86,23 @@ pub(crate) struct Spill {
 /// What travels through the queue.
 pub(crate) enum Item {
     Event(QueuedEvent),
+    /// Anything else, boxed so that an event's slot stays as small as it can.
+    Control(Box<Control>),
+}
+
+/// Queued requests other than events (rare: not worth a bigger slot).
+pub(crate) enum Control {
     /// Write and flush everything queued before this, then answer.
     Flush(SyncSender<()>),
+    /// `identify`: link the anonymous id to a user id (see `context.rs`).
+    Identify(Identify),
+}
+
+/// A queued `identify` call.
+pub(crate) struct Identify {
+    pub(crate) user_id: String,
+    pub(crate) scope: Option<Arc<ContextOverride>>,
+    pub(crate) unix_millis: u64,
 }
 
 impl QueuedEvent {
@@ -91,6 +111,7 @@ impl QueuedEvent {
             schema,
             unix_millis,
             spill: None,
+            scope: None,
             len: 0,
             inline: [0; INLINE_BYTES],
         }
@@ -218,6 +239,8 @@ pub(crate) struct Counters {
 pub(crate) struct CallerCounters {
     pub(crate) dropped_queue_full: AtomicU64,
     pub(crate) dropped_disabled: AtomicU64,
+    /// Emitted while consent was denied.
+    pub(crate) dropped_no_consent: AtomicU64,
 }
 
 #[derive(Default)]
@@ -275,10 +298,12 @@ pub(crate) struct Shared {
     pub(crate) closed: AtomicBool,
     pub(crate) writer: OnceLock<Thread>,
     pub(crate) counters: Counters,
+    /// Categories sent whatever the consent state.
+    pub(crate) essential: Essential,
 }
 
 impl Shared {
-    pub(crate) fn new(capacity: usize, spill_budget: usize) -> Arc<Shared> {
+    pub(crate) fn new(capacity: usize, spill_budget: usize, essential: Essential) -> Arc<Shared> {
         Arc::new(Shared {
             queue: ArrayQueue::new(capacity.max(1)),
             spill_bytes: Padded(AtomicUsize::new(0)),
@@ -288,6 +313,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             writer: OnceLock::new(),
             counters: Counters::default(),
+            essential,
         })
     }
 
@@ -306,6 +332,9 @@ impl Shared {
                 .fetch_add(1, Ordering::Relaxed);
             return;
         }
+        if self.denied(schema) {
+            return;
+        }
         if hints.saw_full && self.queue.is_full() {
             // Saturated: skip the encoding; `push` would fail anyway. (Only asked
             // after a failed push: reading the queue's head costs a cache miss.)
@@ -316,6 +345,7 @@ impl Shared {
             return;
         }
         let mut queued = QueuedEvent::new(schema, super::clock::unix_millis());
+        queued.scope = super::context::current();
         let mut encoder = Encoder {
             event: &mut queued,
             overflow: false,
@@ -352,7 +382,11 @@ impl Shared {
                 .fetch_add(1, Ordering::Relaxed);
             return;
         }
+        if self.denied(schema) {
+            return;
+        }
         let mut queued = QueuedEvent::new(schema, super::clock::unix_millis());
+        queued.scope = super::context::current();
         if self.attach_spill(&mut queued, values, Some(call)) {
             self.push(hints, Item::Event(queued));
         }
@@ -422,6 +456,20 @@ impl Shared {
                     .fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Consent is denied and the event is not essential: counts the drop. One relaxed
+    /// load while consent is not denied.
+    #[inline]
+    fn denied(&self, schema: &'static EventSchema) -> bool {
+        if super::policy::denied_now() && !self.essential.contains(schema) {
+            self.counters
+                .caller
+                .dropped_no_consent
+                .fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        false
     }
 
     /// Wakes the writer if it sleeps (at most one unpark per sleep).

@@ -1,19 +1,23 @@
-//! The background writer thread: drains the queue, applies the consent and sampling
-//! hooks, turns queued events into records (personal data handling, context) and
-//! writes batches, by count and by bytes, to the sinks.
+//! The background writer thread: drains the queue, applies consent (buffering while
+//! it is unknown) and sampling, turns queued events into records (personal data
+//! handling, context with the event's scope, sessions) and writes batches, by count
+//! and by bytes, to the sinks.
 //!
 //! When the queue is empty the writer yields a few times, then announces that it
 //! sleeps (`Shared::sleeping`) and parks with a timeout that grows from 1 ms to
 //! [`MAX_IDLE`]: emitting threads never pay a wake-up for sporadic events, and wake it
 //! only when the queue fills up (see `queue.rs`).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::context::ContextOverride;
 use super::jsonl::LineWriter;
 use super::pii::PiiPolicy;
-use super::queue::{Item, QueuedEvent, Shared, WriterCounters};
+use super::policy::Consent;
+use super::queue::{Control, Identify, Item, QueuedEvent, Shared, WriterCounters};
 use super::sink::Sink;
 use crate::record::{Context, RECORD_FORMAT, Record, RecordKind, Timestamp};
 use crate::value::{Properties, Value};
@@ -41,6 +45,31 @@ pub(super) struct Writer {
     ids: IdGenerator,
     /// Every sink takes JSON lines: format them directly (see `jsonl.rs`).
     direct: Option<Direct>,
+    /// The consent state the writer last acted on.
+    consent: Consent,
+    /// Events waiting for a consent decision (consent unknown), oldest first.
+    undecided: VecDeque<QueuedEvent>,
+    undecided_limit: usize,
+    /// `identify` records waiting for a consent decision.
+    undecided_identify: Vec<Record>,
+    /// Bumped whenever `context` changes (identify, a new session).
+    context_generation: u64,
+    /// The context the direct path's line writer holds: the generation of `context`
+    /// and the scope it was merged with (kept alive, so the pointer stays unique).
+    applied: Option<(u64, Option<Arc<ContextOverride>>)>,
+    /// Inactivity after which a new session starts; `None`: the session is fixed.
+    session_timeout: Option<Duration>,
+    /// Time of the last event, Unix milliseconds.
+    last_activity: u64,
+    sampling: super::policy::Sampling,
+}
+
+/// What the writer needs besides its sinks, context and PII policy.
+pub(super) struct Options {
+    pub(super) stats_interval: Option<Duration>,
+    pub(super) undecided_limit: usize,
+    pub(super) session_timeout: Option<Duration>,
+    pub(super) sampling: super::policy::Sampling,
 }
 
 /// The batch of the direct path: JSON lines instead of records.
@@ -116,7 +145,7 @@ impl Writer {
         context: Context,
         pii: PiiPolicy,
         shared: Arc<Shared>,
-        stats_interval: Option<Duration>,
+        options: Options,
     ) -> Writer {
         let direct =
             (!sinks.is_empty() && sinks.iter().all(|s| s.accepts_json_lines())).then(|| Direct {
@@ -141,9 +170,104 @@ impl Writer {
             batch_bytes: 0,
             values: Vec::new(),
             shared,
-            stats_interval,
+            stats_interval: options.stats_interval,
             ids: IdGenerator::new(),
+            consent: super::policy::consent(),
+            undecided: VecDeque::new(),
+            undecided_limit: options.undecided_limit,
+            undecided_identify: Vec::new(),
+            context_generation: 0,
+            applied: None,
+            session_timeout: options.session_timeout,
+            sampling: options.sampling,
+            last_activity: super::clock::unix_millis(),
         }
+    }
+
+    /// Starts a new session after `session_timeout` without events.
+    fn touch_session(&mut self, unix_millis: u64) {
+        if let Some(timeout) = self.session_timeout
+            && unix_millis.saturating_sub(self.last_activity) >= timeout.as_millis() as u64
+        {
+            self.context.session_id = Some(super::random_id());
+            self.context_generation += 1;
+        }
+        self.last_activity = self.last_activity.max(unix_millis);
+    }
+
+    /// `identify`: the user id of later events (outside scopes), and the record that
+    /// links the anonymous id to it. Written only with consent (kept, like events,
+    /// while consent is unknown).
+    fn identify(&mut self, item: Identify) {
+        if item.scope.is_none() {
+            self.context.user_id = Some(item.user_id.clone());
+            self.context_generation += 1;
+        }
+        let consent = self.sync_consent();
+        if consent == Consent::Denied {
+            return;
+        }
+        let mut context = merged(&self.context, item.scope.as_deref());
+        context.user_id = Some(item.user_id);
+        self.write_batch();
+        let record = Record {
+            format: RECORD_FORMAT,
+            kind: RecordKind::Identify,
+            id: self.ids.id(item.unix_millis),
+            timestamp: Timestamp::from_unix_millis(item.unix_millis),
+            name: super::IDENTIFY_RECORD_NAME.to_owned(),
+            version: 1,
+            properties: Properties(Vec::new()),
+            context,
+            call: None,
+            sample_rate: None,
+        };
+        if consent == Consent::Unknown {
+            if self.undecided_identify.len() < self.undecided_limit {
+                self.undecided_identify.push(record);
+            }
+            return;
+        }
+        self.write_control(&record, "writing identify");
+    }
+
+    /// Acts on a consent change since the last call: unknown -> granted writes the
+    /// buffered events, unknown -> denied discards and counts them.
+    fn sync_consent(&mut self) -> Consent {
+        let now = super::policy::consent();
+        if now != self.consent {
+            self.consent = now;
+            match now {
+                Consent::Granted => {
+                    while let Some(event) = self.undecided.pop_front() {
+                        self.build(event);
+                        if self.batch_full() {
+                            self.write_batch();
+                        }
+                    }
+                    if !self.undecided_identify.is_empty() {
+                        self.write_batch();
+                        for record in std::mem::take(&mut self.undecided_identify) {
+                            self.write_control(&record, "writing identify");
+                        }
+                    }
+                }
+                Consent::Denied => self.discard_undecided(),
+                Consent::Unknown => {}
+            }
+        }
+        now
+    }
+
+    fn discard_undecided(&mut self) {
+        self.undecided_identify.clear();
+        let n = self.undecided.len() as u64;
+        self.undecided.clear();
+        self.shared
+            .counters
+            .writer
+            .dropped_no_consent
+            .fetch_add(n, Ordering::Relaxed);
     }
 
     /// Runs until shutdown closes the queue and it is empty.
@@ -153,6 +277,7 @@ impl Writer {
         let mut yields = 0;
         let mut last_stats = Instant::now();
         loop {
+            self.sync_consent();
             let mut drained = false;
             while let Some(item) = shared.queue.pop() {
                 drained = true;
@@ -169,11 +294,15 @@ impl Writer {
                             self.write_batch();
                         }
                     }
-                    Item::Flush(ack) => {
-                        self.write_batch();
-                        self.flush_sinks();
-                        let _ = ack.send(());
-                    }
+                    Item::Control(control) => match *control {
+                        Control::Identify(item) => self.identify(item),
+                        Control::Flush(ack) => {
+                            self.sync_consent();
+                            self.write_batch();
+                            self.flush_sinks();
+                            let _ = ack.send(());
+                        }
+                    },
                 }
             }
             if drained {
@@ -207,9 +336,15 @@ impl Writer {
                                 self.write_batch();
                             }
                         }
-                        Item::Flush(ack) => acks.push(ack),
+                        Item::Control(control) => match *control {
+                            Control::Identify(item) => self.identify(item),
+                            Control::Flush(ack) => acks.push(ack),
+                        },
                     }
                 }
+                // Still undecided at shutdown: nothing was consented to.
+                self.sync_consent();
+                self.discard_undecided();
                 self.write_batch();
                 self.flush_sinks();
                 for ack in acks {
@@ -237,21 +372,59 @@ impl Writer {
         }
     }
 
-    /// Consent and sampling hooks, then the record into the batch.
+    /// Consent (buffered while unknown) and sampling, then the record into the batch.
     fn accept(&mut self, event: QueuedEvent) {
-        let counters = &self.shared.counters.writer;
-        if !super::policy::consented(event.schema) {
-            counters.dropped_no_consent.fetch_add(1, Ordering::Relaxed);
+        let consent = self.sync_consent();
+        if consent != Consent::Granted && !self.shared.essential.contains(event.schema) {
+            if consent == Consent::Unknown && self.undecided.len() < self.undecided_limit {
+                self.undecided.push_back(event);
+            } else {
+                self.shared
+                    .counters
+                    .writer
+                    .dropped_no_consent
+                    .fetch_add(1, Ordering::Relaxed);
+            }
             return;
         }
-        if !super::policy::sampled_in(event.schema) {
-            counters.dropped_sampled_out.fetch_add(1, Ordering::Relaxed);
-            return;
+        self.build(event);
+    }
+
+    /// Sampling, then personal data handling and the record into the batch.
+    fn build(&mut self, event: QueuedEvent) {
+        let rate = self.sampling.rate(event.schema);
+        if rate < 1.0 {
+            let key = sampling_key(&self.context, event.scope.as_deref());
+            if !super::policy::sampled_in(key, rate) {
+                self.shared
+                    .counters
+                    .writer
+                    .dropped_sampled_out
+                    .fetch_add(1, Ordering::Relaxed);
+                return;
+            }
         }
+        let sample_rate = (rate < 1.0).then_some(rate);
+        self.touch_session(event.unix_millis);
         self.values.clear();
         event.values(&mut self.values);
         let id = self.ids.id(event.unix_millis);
         if let Some(direct) = &mut self.direct {
+            let scope = event.scope.as_ref();
+            let current = self.applied.as_ref().is_some_and(|(generation, applied)| {
+                *generation == self.context_generation
+                    && match (applied, scope) {
+                        (None, None) => true,
+                        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                        _ => false,
+                    }
+            });
+            if !current {
+                direct
+                    .writer
+                    .set_context(&merged(&self.context, scope.map(|s| &**s)));
+                self.applied = Some((self.context_generation, scope.cloned()));
+            }
             let schema = event.schema;
             direct.kept.clear();
             for (index, value) in self.values.drain(..) {
@@ -263,6 +436,7 @@ impl Writer {
                 }
             }
             let call = event.spill.as_ref().and_then(|s| s.call.as_ref());
+            direct.writer.sample_rate = sample_rate;
             direct.writer.line(
                 &mut direct.lines,
                 id,
@@ -275,7 +449,9 @@ impl Writer {
             self.batch_bytes = direct.lines.len();
             return;
         }
-        let record = record_for(event, id, &mut self.values, &self.context, &self.pii);
+        let context = merged(&self.context, event.scope.as_deref());
+        let mut record = record_for(event, id, &mut self.values, context, &self.pii);
+        record.sample_rate = sample_rate;
         self.batch_bytes += estimate_bytes(&record);
         self.batch.push(record);
     }
@@ -307,11 +483,18 @@ impl Writer {
             properties: Properties(properties),
             context: self.context.clone(),
             call: None,
+            sample_rate: None,
         };
+        self.write_control(&record, "writing stats");
+    }
+
+    /// Writes a record that is not an event (stats, identify) to every sink, outside
+    /// the event accounting.
+    fn write_control(&mut self, record: &Record, what: &str) {
         for state in &mut self.sinks {
-            let records = std::slice::from_ref(&record);
+            let records = std::slice::from_ref(record);
             if let Err(e) = guarded(|| state.sink.write(records)) {
-                state.report("writing stats", &e);
+                state.report(what, &e);
             }
             let now = state.sink.bytes_written();
             self.shared
@@ -407,13 +590,44 @@ fn estimate_bytes(record: &Record) -> usize {
     300 + record.name.len() + values
 }
 
+/// Who sampling decides on: the user id, else the anonymous id (of the scope when it
+/// sets either, as in [`merged`]).
+fn sampling_key<'a>(base: &'a Context, scope: Option<&'a ContextOverride>) -> &'a str {
+    let (user, anonymous) = match scope {
+        Some(s) if s.user_id.is_some() || s.anonymous_id.is_some() => (
+            s.user_id.as_deref(),
+            s.anonymous_id.as_deref().or(base.anonymous_id.as_deref()),
+        ),
+        _ => (base.user_id.as_deref(), base.anonymous_id.as_deref()),
+    };
+    user.or(anonymous).unwrap_or_default()
+}
+
+/// The pipeline's context with a scope's values. A scope that sets a user id or an
+/// anonymous id is another person: the pipeline's user id does not apply to it.
+fn merged(base: &Context, scope: Option<&ContextOverride>) -> Context {
+    let mut context = base.clone();
+    if let Some(scope) = scope {
+        if scope.user_id.is_some() || scope.anonymous_id.is_some() {
+            context.user_id.clone_from(&scope.user_id);
+        }
+        if scope.anonymous_id.is_some() {
+            context.anonymous_id.clone_from(&scope.anonymous_id);
+        }
+        if scope.session_id.is_some() {
+            context.session_id.clone_from(&scope.session_id);
+        }
+    }
+    context
+}
+
 /// The record for a queued event: declared personal data handling applied, context
 /// attached, id stamped.
 fn record_for(
     mut event: QueuedEvent,
     id: uuid::Uuid,
     values: &mut Vec<(usize, Value)>,
-    context: &Context,
+    context: Context,
     pii: &PiiPolicy,
 ) -> Record {
     let schema = event.schema;
@@ -434,8 +648,9 @@ fn record_for(
         name: schema.name.to_string(),
         version: schema.version,
         properties: Properties(properties),
-        context: context.clone(),
+        context,
         call: event.spill.take().and_then(|s| s.call),
+        sample_rate: None,
     }
 }
 
