@@ -282,18 +282,7 @@ impl Writer {
             while let Some(item) = shared.queue.pop() {
                 drained = true;
                 match item {
-                    Item::Event(event) => {
-                        shared
-                            .counters
-                            .writer
-                            .received
-                            .fetch_add(1, Ordering::Relaxed);
-                        shared.release(&event);
-                        self.accept(event);
-                        if self.batch_full() {
-                            self.write_batch();
-                        }
-                    }
+                    Item::Event(event) => self.take(&shared, event),
                     Item::Control(control) => match *control {
                         Control::Identify(item) => self.identify(item),
                         Control::Flush(ack) => {
@@ -324,18 +313,7 @@ impl Writer {
                 let mut acks = Vec::new();
                 while let Some(item) = shared.queue.pop() {
                     match item {
-                        Item::Event(event) => {
-                            shared
-                                .counters
-                                .writer
-                                .received
-                                .fetch_add(1, Ordering::Relaxed);
-                            shared.release(&event);
-                            self.accept(event);
-                            if self.batch_full() {
-                                self.write_batch();
-                            }
-                        }
+                        Item::Event(event) => self.take(&shared, event),
                         Item::Control(control) => match *control {
                             Control::Identify(item) => self.identify(item),
                             Control::Flush(ack) => acks.push(ack),
@@ -503,6 +481,21 @@ impl Writer {
                 .written_bytes
                 .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
             state.bytes = now;
+        }
+    }
+
+    /// One event off the queue: counted as received, its spill budget released, then
+    /// accepted into the batch (written when the batch is full).
+    fn take(&mut self, shared: &Shared, event: QueuedEvent) {
+        shared
+            .counters
+            .writer
+            .received
+            .fetch_add(1, Ordering::Relaxed);
+        shared.release(&event);
+        self.accept(event);
+        if self.batch_full() {
+            self.write_batch();
         }
     }
 
