@@ -362,6 +362,36 @@ impl Catalog {
     }
 }
 
+/// Switches every event type named `name` off (`false`) or back on (`true`) in this
+/// process, e.g. from a remote configuration; returns how many event types it found (0
+/// for an unknown name). A switched-off event costs one more relaxed load to emit and is
+/// counted in `Stats::dropped_disabled`; `testing::capture` still sees it.
+///
+/// ```
+/// use telemetry_core::TelemetryEvent;
+///
+/// /// A search suggestion was shown.
+/// #[derive(TelemetryEvent)]
+/// #[telemetry(name = "search.suggestion_shown")]
+/// struct SuggestionShown;
+///
+/// assert_eq!(telemetry_core::set_event_enabled("search.suggestion_shown", false), 1);
+/// assert!(!SuggestionShown::schema().is_enabled());
+/// assert_eq!(telemetry_core::set_event_enabled("no.such_event", false), 0);
+/// telemetry_core::set_event_enabled("search.suggestion_shown", true);
+/// ```
+pub fn set_event_enabled(name: &str, enabled: bool) -> usize {
+    let mut found = 0;
+    for reg in inventory::iter::<EventRegistration> {
+        let schema = (reg.schema)();
+        if schema.name == name {
+            schema.switch.set(enabled);
+            found += 1;
+        }
+    }
+    found
+}
+
 /// Environment variable read by [`dump_if_requested`]: the path to write the catalog
 /// file to (`-` for standard output).
 pub const DUMP_CATALOG_ENV: &str = "TELEMETRY_DUMP_CATALOG";

@@ -64,7 +64,7 @@ mod schema;
 pub mod testing;
 mod value;
 
-pub use catalog::{Catalog, CatalogEvent, catalog};
+pub use catalog::{Catalog, CatalogEvent, catalog, set_event_enabled};
 pub use event::{PropertyVisitor, TelemetryEvent};
 pub use instrument::{ErrorKind, Outcome};
 pub use property::{PropertyValue, TelemetryProperty};

@@ -6,6 +6,7 @@
 //! into them (every string becomes `Cow::Owned`). Nothing is described twice.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -38,11 +39,57 @@ pub struct EventSchema {
     /// from the catalog file when `false`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub active: bool,
+    /// The runtime on/off switch of this event type
+    /// ([`set_event_enabled`](crate::set_event_enabled)); process state, not part of the
+    /// catalog.
+    #[serde(skip)]
+    pub(crate) switch: EventSwitch,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
 }
+
+/// Whether an event type is switched on, read with one relaxed load when emitting.
+#[derive(Debug)]
+pub(crate) struct EventSwitch(AtomicBool);
+
+impl EventSwitch {
+    const fn on() -> EventSwitch {
+        EventSwitch(AtomicBool::new(true))
+    }
+
+    /// Whether events of this type are sent.
+    #[inline]
+    pub(crate) fn is_on(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set(&self, on: bool) {
+        self.0.store(on, Ordering::Relaxed);
+    }
+}
+
+impl Default for EventSwitch {
+    fn default() -> EventSwitch {
+        EventSwitch::on()
+    }
+}
+
+impl Clone for EventSwitch {
+    fn clone(&self) -> EventSwitch {
+        EventSwitch(AtomicBool::new(self.is_on()))
+    }
+}
+
+/// Two schemas are equal whatever their switches say: the switch is process state.
+impl PartialEq for EventSwitch {
+    fn eq(&self, _: &EventSwitch) -> bool {
+        true
+    }
+}
+
+impl Eq for EventSwitch {}
 
 impl EventSchema {
     /// Builds a schema; used by generated code, which fills every field.
@@ -66,6 +113,7 @@ impl EventSchema {
             rust_type: Cow::Borrowed(rust_type),
             properties: Cow::Borrowed(properties),
             active: false,
+            switch: EventSwitch::on(),
         }
     }
 
@@ -79,6 +127,12 @@ impl EventSchema {
     /// The property with this (catalog) name.
     pub fn property(&self, name: &str) -> Option<&PropertySchema> {
         self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// Whether events of this type are sent (see
+    /// [`set_event_enabled`](crate::set_event_enabled)); `true` unless switched off.
+    pub fn is_enabled(&self) -> bool {
+        self.switch.is_on()
     }
 }
 

@@ -554,3 +554,29 @@ fn nested_captures_and_panics() {
     let after = testing::capture(|| {});
     assert!(after.is_empty());
 }
+
+#[test]
+fn a_switched_off_event_is_dropped_and_counted() {
+    let _l = lock();
+    let memory = MemorySink::new();
+    let guard = telemetry_core::init(config(&memory));
+    assert_eq!(telemetry_core::set_event_enabled("app.heartbeat", false), 1);
+    for _ in 0..3 {
+        emit!(Heartbeat);
+    }
+    // Tests still see what the code emits.
+    assert_eq!(testing::capture(|| emit!(Heartbeat)).len(), 1);
+    assert_eq!(telemetry_core::set_event_enabled("app.heartbeat", true), 1);
+    emit!(Heartbeat);
+    emit_sign_in(None);
+    drop(guard);
+    let names: Vec<String> = memory.records().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["app.heartbeat", "user.signed_in"]);
+    let s = telemetry_core::stats();
+    assert_eq!(
+        (s.emitted, s.dropped_disabled, s.exported),
+        (5, 3, 2),
+        "{s:?}"
+    );
+    assert_eq!(s.exported + s.failed + s.dropped(), s.emitted);
+}

@@ -213,7 +213,9 @@ pub struct Stats {
     pub exported: u64,
     /// Events dropped because at least one sink failed to write their batch.
     pub failed: u64,
-    /// Events dropped because the pipeline was shutting down when they were emitted.
+    /// Events dropped because the pipeline was shutting down when they were emitted, or
+    /// because their event type was switched off
+    /// ([`set_event_enabled`](crate::set_event_enabled)).
     pub dropped_disabled: u64,
     /// Events dropped by sampling.
     pub dropped_sampled_out: u64,

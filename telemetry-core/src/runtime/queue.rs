@@ -325,7 +325,7 @@ impl Shared {
         schema: &'static EventSchema,
         event: &dyn TelemetryEvent,
     ) {
-        if self.closed.load(Ordering::Relaxed) {
+        if self.closed.load(Ordering::Relaxed) || !schema.switch.is_on() {
             self.counters
                 .caller
                 .dropped_disabled
@@ -375,7 +375,7 @@ impl Shared {
         values: Vec<(usize, Value)>,
         call: Call,
     ) {
-        if self.closed.load(Ordering::Relaxed) {
+        if self.closed.load(Ordering::Relaxed) || !schema.switch.is_on() {
             self.counters
                 .caller
                 .dropped_disabled
