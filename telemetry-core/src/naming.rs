@@ -1,4 +1,4 @@
-//! The naming rule for events and properties.
+//! The naming rule for events and properties, and the syntax of funnel windows.
 //!
 //! This file is shared, byte for byte, by `telemetry-core` (runtime checks, catalog
 //! validation) and `telemetry-macros` (compile-time checks); a test in the workspace
@@ -89,6 +89,31 @@ pub fn check_property_name(name: &str) -> Result<(), String> {
             "property name `{name}` is not snake_case; use lowercase letters, digits and `_` (try `{}`)",
             suggest_segment(name)
         ))
+    }
+}
+
+/// Seconds in a conversion window written as a positive whole number and a unit `s`,
+/// `m`, `h`, `d` or `w` (`30m`, `1d`); says how to write it otherwise.
+pub fn parse_window_seconds(window: &str) -> Result<u64, String> {
+    let unit_at = window
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(window.len());
+    let (number, unit) = window.split_at(unit_at);
+    let seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && seconds > 0 => n
+            .checked_mul(seconds)
+            .ok_or_else(|| format!("window `{window}` is too long")),
+        _ => Err(format!(
+            "window `{window}` is not a duration; write a positive whole number and a unit `s`, `m`, `h`, `d` or `w`, e.g. `30m` or `1d`"
+        )),
     }
 }
 

@@ -59,33 +59,10 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
         };
         let index = schemas.len();
         let ty = property.ty;
-        // Lifetimes become `'_`: the schema lives in a `static`, which cannot name the
-        // impl's lifetime parameters, and the same type in the visit below (where `'_`
-        // is inferred as the field's lifetime) makes an error about a type that is
-        // not a property come once, naming the type as `&[u8]` rather than `&'static [u8]`.
-        let elided_ty = with_elided_lifetimes(ty);
-        let rust_type = type_string(ty);
-        let pii = format_ident!("{}", pii.variant());
-        let doc = &property.description;
-        let span = ty.span();
-        schemas.push(quote_spanned! {span=>
-            #krate::__private::PropertySchema::new_static(
-                #prop_name,
-                <#elided_ty as #krate::__private::TelemetryProperty>::TYPE,
-                #rust_type,
-                <#elided_ty as #krate::__private::TelemetryProperty>::OPTIONAL,
-                #krate::__private::Pii::#pii,
-                #doc,
-                <#elided_ty as #krate::__private::TelemetryProperty>::VALUES,
-            )
-        });
+        let tokens = property_tokens(&krate, prop_name, ty, pii.variant(), &property.description);
+        schemas.push(tokens.schema);
         let field = property.ident;
-        // Spanned like the schema above and naming the same type, so that a field type
-        // that is not a property gives one error at the type, not one here as well
-        // (rustc merges identical errors).
-        let to_value = quote_spanned! {span=>
-            <#elided_ty as #krate::__private::TelemetryProperty>::to_value
-        };
+        let to_value = tokens.to_value;
         visits.push(quote! {
             #visitor.property(#index, #to_value(&self.#field));
         });
@@ -133,6 +110,50 @@ fn generate(event: &Event<'_>, valid: &ValidEvent) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// The generated pieces for one property of type `ty`.
+pub(crate) struct PropertyTokens {
+    /// A `PropertySchema::new_static(..)` expression for the static schema.
+    pub(crate) schema: TokenStream,
+    /// `<Type as TelemetryProperty>::to_value`, to call on a reference to the value.
+    pub(crate) to_value: TokenStream,
+}
+
+/// The schema entry and value reader of a property, shared by the derive and
+/// `#[instrument_event]`.
+///
+/// Lifetimes become `'_`: the schema lives in a `static`, which cannot name the impl's
+/// lifetime parameters. Both pieces name the same type at the same span, so a type
+/// that is not a property gives one error at the type (rustc merges identical errors),
+/// naming it as `&[u8]` rather than `&'static [u8]`.
+pub(crate) fn property_tokens(
+    krate: &TokenStream,
+    name: &str,
+    ty: &Type,
+    pii_variant: &str,
+    description: &str,
+) -> PropertyTokens {
+    let elided = with_elided_lifetimes(ty);
+    let rust_type = type_string(ty);
+    let pii = format_ident!("{}", pii_variant);
+    let span = ty.span();
+    PropertyTokens {
+        schema: quote_spanned! {span=>
+            #krate::__private::PropertySchema::new_static(
+                #name,
+                <#elided as #krate::__private::TelemetryProperty>::TYPE,
+                #rust_type,
+                <#elided as #krate::__private::TelemetryProperty>::OPTIONAL,
+                #krate::__private::Pii::#pii,
+                #description,
+                <#elided as #krate::__private::TelemetryProperty>::VALUES,
+            )
+        },
+        to_value: quote_spanned! {span=>
+            <#elided as #krate::__private::TelemetryProperty>::to_value
+        },
     }
 }
 

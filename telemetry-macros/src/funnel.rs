@@ -155,7 +155,7 @@ fn generate(default_krate: TokenStream, funnel: Funnel) -> TokenStream {
             }
             ("owner", Value::Str(s)) => owner = s.value(),
             ("window", Value::Str(s)) => {
-                if let Err(why) = parse_window(&s.value()) {
+                if let Err(why) = crate::naming::parse_window_seconds(&s.value()) {
                     cx.error_spanned_by(&s, why);
                 }
                 window = s.value();
@@ -286,29 +286,5 @@ fn step_schema(krate: &TokenStream, ty: &Type) -> TokenStream {
     let ty = crate::event::with_elided_lifetimes(ty);
     quote_spanned! {ty.span()=>
         <#ty as #krate::__private::TelemetryEvent>::schema
-    }
-}
-
-/// Mirrors `telemetry_core::catalog::parse_window`.
-fn parse_window(window: &str) -> Result<u64, String> {
-    let unit_at = window
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(window.len());
-    let (number, unit) = window.split_at(unit_at);
-    let seconds: u64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => 0,
-    };
-    match number.parse::<u64>() {
-        Ok(n) if n > 0 && seconds > 0 => n
-            .checked_mul(seconds)
-            .ok_or_else(|| format!("window `{window}` is too long")),
-        _ => Err(format!(
-            "window `{window}` is not a duration; write a positive whole number and a unit `s`, `m`, `h`, `d` or `w`, e.g. `30m` or `1d`"
-        )),
     }
 }

@@ -10,7 +10,7 @@ use syn::{Expr, FnArg, GenericParam, ItemFn, Pat, Signature, Type};
 
 use crate::attr;
 use crate::ctxt::Ctxt;
-use crate::event::{krate, type_string, with_elided_lifetimes};
+use crate::event::{krate, property_tokens, type_string, with_elided_lifetimes};
 use crate::instrument_attr::{Args, SCHEMA_KEYS};
 use crate::naming::{check_event_name, check_property_name};
 
@@ -235,22 +235,10 @@ pub(crate) fn implicit(cx: &mut Ctxt, args: &Args, func: &ItemFn) -> Plan {
             continue;
         }
         let elided = with_elided_lifetimes(&ty);
-        let rust_type = type_string(&ty);
-        let span = ty.span();
-        schemas.push(quote_spanned! {span=>
-            #krate::__private::PropertySchema::new_static(
-                #prop,
-                <#elided as #krate::__private::TelemetryProperty>::TYPE,
-                #rust_type,
-                <#elided as #krate::__private::TelemetryProperty>::OPTIONAL,
-                #krate::__private::Pii::None,
-                "",
-                <#elided as #krate::__private::TelemetryProperty>::VALUES,
-            )
-        });
+        let tokens = property_tokens(&krate, &prop, &ty, "None", "");
+        schemas.push(tokens.schema);
         let value = syn::Ident::new("__telemetry_value", Span::mixed_site());
-        let to_value =
-            quote_spanned! {span=> <#elided as #krate::__private::TelemetryProperty>::to_value };
+        let to_value = tokens.to_value;
         pushes.push(quote! {
             {
                 #[allow(unused_parens, clippy::needless_borrow, clippy::borrow_deref_ref)]

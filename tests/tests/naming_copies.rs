@@ -1,4 +1,5 @@
-//! The naming rule is written once and shared by the runtime and the macros as two
+//! The naming rule and the funnel window syntax are written once and shared by the
+//! runtime and the macros as two
 //! identical files (a proc-macro crate cannot export functions to its users' crates).
 
 #[test]

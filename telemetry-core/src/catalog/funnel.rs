@@ -180,27 +180,7 @@ impl Funnel {
 /// assert!(parse_window("1 day").is_err());
 /// ```
 pub fn parse_window(window: &str) -> Result<Duration, String> {
-    let unit_at = window
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(window.len());
-    let (number, unit) = window.split_at(unit_at);
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => 0,
-    };
-    match number.parse::<u64>() {
-        Ok(n) if n > 0 && seconds > 0 => n
-            .checked_mul(seconds)
-            .map(Duration::from_secs)
-            .ok_or_else(|| format!("window `{window}` is too long")),
-        _ => Err(format!(
-            "window `{window}` is not a duration; write a positive whole number and a unit `s`, `m`, `h`, `d` or `w`, e.g. `30m` or `1d`"
-        )),
-    }
+    crate::naming::parse_window_seconds(window).map(Duration::from_secs)
 }
 
 #[cfg(test)]
