@@ -1,6 +1,6 @@
 //! The naming rule and the funnel window syntax are written once and shared by the
-//! runtime and the macros as two
-//! identical files (a proc-macro crate cannot export functions to its users' crates).
+//! runtime and the macros as two identical files (a proc-macro crate cannot export
+//! functions to its users' crates).
 
 #[test]
 fn naming_rule_copies_are_identical() {
