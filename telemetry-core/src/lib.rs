@@ -52,6 +52,8 @@
 
 pub mod catalog;
 mod event;
+#[cfg(feature = "runtime")]
+pub mod export;
 pub mod instrument;
 #[allow(unreachable_pub)] // shared file: its helpers are `pub` for the macro crate
 mod naming;

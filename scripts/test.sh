@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Every test of the workspace, after installing what they need (scripts/setup-test-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-test-deps.sh
+exec cargo test --workspace "$@"

@@ -1,0 +1,1 @@
+//! A scripted HTTP/1.1 server on a free loopback port.
