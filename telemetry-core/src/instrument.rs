@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::ops::ControlFlow;
 use std::task::Poll;
 use std::time::Instant;
@@ -18,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::TelemetryEvent;
 use crate::property::PropertyValue;
-use crate::record::Call;
 use crate::schema::EventSchema;
+#[cfg(feature = "runtime")]
 use crate::value::Value;
 
 /// How an instrumented call ended, in the record's `call.outcome`.
@@ -85,29 +86,77 @@ pub trait ErrorKind {
 
 /// A type name without module paths: `alloc::boxed::Box<dyn core::error::Error>`
 /// becomes `Box<dyn Error>`.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 pub(crate) fn short_type_name(full: &str) -> String {
-    let mut out = String::with_capacity(full.len());
-    let mut rest = full;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("::") {
+    // Shortening only removes bytes: the input's length is enough.
+    let mut out = vec![0; full.len()];
+    let n = short_type_name_into(full, &mut out).unwrap_or_default();
+    out.truncate(n);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`short_type_name`] into `out`, without allocating: the length written, or `None`
+/// when it does not fit.
+pub(crate) fn short_type_name_into(full: &str, out: &mut [u8]) -> Option<usize> {
+    // Identifiers: ASCII letters, digits, `_`, and every byte of a non-ASCII
+    // character (so a path segment is removed whole, never half a character).
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let bytes = full.as_bytes();
+    let (mut n, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"::") {
             // Drop the path segment just written.
-            let keep = out
-                .trim_end_matches(|c: char| c.is_alphanumeric() || c == '_')
-                .len();
-            out.truncate(keep);
-            rest = after;
+            while n > 0 && ident(out[n - 1]) {
+                n -= 1;
+            }
+            i += 2;
             continue;
         }
-        let c = rest.chars().next().unwrap_or_default();
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
+        *out.get_mut(n)? = bytes[i];
+        n += 1;
+        i += 1;
     }
-    out
+    Some(n)
+}
+
+/// The kind of an error an instrumented call returned: named by its [`ErrorKind`]
+/// impl, or the error type's name, shortened only when the event is written (the
+/// common case allocates nothing).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObservedKind {
+    /// From [`ErrorKind::error_kind`].
+    Named(Cow<'static, str>),
+    /// `std::any::type_name` of the error type, with module paths.
+    TypeName(&'static str),
+}
+
+impl ObservedKind {
+    /// The kind as records hold it.
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+    pub(crate) fn into_string(self) -> String {
+        match self {
+            ObservedKind::Named(name) => name.into_owned(),
+            ObservedKind::TypeName(full) => short_type_name(full),
+        }
+    }
+
+    /// The kind as records hold it, into `out`: the length, or `None` if too long.
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+    pub(crate) fn write_into(&self, out: &mut [u8]) -> Option<usize> {
+        match self {
+            ObservedKind::Named(name) => {
+                out.get_mut(..name.len())?.copy_from_slice(name.as_bytes());
+                Some(name.len())
+            }
+            ObservedKind::TypeName(full) => short_type_name_into(full, out),
+        }
+    }
 }
 
 /// What an observed return value says about the call: outcome and error kind.
 #[doc(hidden)]
-pub type Observed = (Outcome, Option<Cow<'static, str>>);
+pub type Observed = (Outcome, Option<ObservedKind>);
 
 /// A borrowed return value, for the outcome methods below: generated code calls
 /// `(&&&Returned(&value)).__telemetry_outcome()`, and method resolution picks the most
@@ -134,7 +183,7 @@ impl<T, E: ErrorKind> OutcomeOfErrorKind for &&Returned<'_, Result<T, E>> {
     fn __telemetry_outcome(&self) -> Observed {
         match self.0 {
             Ok(_) => (Outcome::Ok, None),
-            Err(e) => (Outcome::Error, Some(e.error_kind())),
+            Err(e) => (Outcome::Error, Some(ObservedKind::Named(e.error_kind()))),
         }
     }
 }
@@ -154,8 +203,8 @@ impl<T: ?Sized> OutcomeOfValue for Returned<'_, T> {
     }
 }
 
-fn error_type_kind<E: ?Sized>() -> Cow<'static, str> {
-    Cow::Owned(short_type_name(std::any::type_name::<E>()))
+fn error_type_kind<E: ?Sized>() -> ObservedKind {
+    ObservedKind::TypeName(std::any::type_name::<E>())
 }
 
 /// The declared return type, for the outcome of an exit whose value the macro cannot
@@ -323,21 +372,44 @@ impl<B, C> FromResidual<ControlFlow<B, Infallible>> for ControlFlow<B, C> {
 }
 
 /// Property values of an instrumented call, read when the call starts (arguments may
-/// be moved or changed by the body).
+/// be moved or changed by the body): encoded as in a queue slot when they fit (no
+/// allocation), else owned.
 #[doc(hidden)]
-pub struct CallValues(pub(crate) Vec<(usize, Value)>);
+pub struct CallValues {
+    #[cfg(feature = "runtime")]
+    values: Result<crate::runtime::Inline, Vec<(usize, Value)>>,
+}
 
 impl CallValues {
+    /// Room for `n` values (the encoded form needs no reservation).
     #[doc(hidden)]
+    #[inline]
     pub fn with_capacity(n: usize) -> CallValues {
-        CallValues(Vec::with_capacity(n))
+        let _ = n;
+        CallValues {
+            #[cfg(feature = "runtime")]
+            values: Ok(crate::runtime::Inline::EMPTY),
+        }
     }
 
     #[doc(hidden)]
+    #[inline]
     pub fn push(&mut self, index: usize, value: PropertyValue<'_>) {
-        if let Some(v) = Value::from_property(value) {
-            self.0.push((index, v));
+        #[cfg(feature = "runtime")]
+        match &mut self.values {
+            Ok(inline) => {
+                if !inline.push(index, value) {
+                    // Too long for a slot: the rare allocating path.
+                    let mut owned = Vec::new();
+                    inline.values_into(false, &mut owned);
+                    owned.extend(Value::from_property(value).map(|v| (index, v)));
+                    self.values = Err(owned);
+                }
+            }
+            Err(owned) => owned.extend(Value::from_property(value).map(|v| (index, v))),
         }
+        #[cfg(not(feature = "runtime"))]
+        let _ = (index, value);
     }
 
     /// The values of a typed event, in schema order.
@@ -349,23 +421,44 @@ impl CallValues {
         });
         values
     }
+
+    /// The encoded values, or the owned ones when they did not fit.
+    #[cfg(feature = "runtime")]
+    pub(crate) fn into_inline(self) -> Result<crate::runtime::Inline, Vec<(usize, Value)>> {
+        self.values
+    }
+
+    /// The values, owned.
+    #[cfg(feature = "testing")]
+    pub(crate) fn into_owned(self) -> Vec<(usize, Value)> {
+        match self.values {
+            Ok(inline) => {
+                let mut owned = Vec::new();
+                inline.values_into(false, &mut owned);
+                owned
+            }
+            Err(owned) => owned,
+        }
+    }
 }
 
 /// Measures one call and emits its event when dropped. Generated code creates it only
 /// when [`enabled`](crate::enabled()) says someone listens; otherwise it is
-/// [`CallGuard::DISABLED`] and every method is a branch on `None`.
+/// [`CallGuard::disabled`] and every method is a branch on `None`.
 #[doc(hidden)]
 #[must_use]
 pub struct CallGuard {
-    // Boxed: when telemetry is off the guard is one null pointer, which the disabled
-    // path initializes, tests and drops without touching anything else.
-    active: Option<Box<ActiveCall>>,
+    // Inline, not boxed: a measured call allocates nothing. `ManuallyDrop` because
+    // `Drop` below always takes the call out and finishes it: the field then needs no
+    // drop glue, so when telemetry is off the guard costs writing and testing its
+    // discriminant, and no call.
+    active: Option<ManuallyDrop<ActiveCall>>,
 }
 
 struct ActiveCall {
     schema: &'static EventSchema,
-    function: &'static str,
-    values: Vec<(usize, Value)>,
+    function: &'static &'static str,
+    values: CallValues,
     start: Instant,
     /// A future: an unfinished drop is a cancellation, not an unseen return.
     future: bool,
@@ -379,9 +472,14 @@ struct ActiveCall {
 }
 
 impl CallGuard {
-    /// A guard that records nothing.
+    /// A guard that records nothing. A function rather than a constant: a constant of
+    /// this size would be copied whole from read-only memory, where building `None`
+    /// writes one word.
     #[doc(hidden)]
-    pub const DISABLED: CallGuard = CallGuard { active: None };
+    #[inline(always)]
+    pub fn disabled() -> CallGuard {
+        CallGuard { active: None }
+    }
 
     /// Starts measuring a call: reads the monotonic clock. `unseen_exit` is the
     /// outcome of an exit whose return value the generated code cannot see.
@@ -389,16 +487,16 @@ impl CallGuard {
     #[inline(never)]
     pub fn start(
         schema: &'static EventSchema,
-        function: &'static str,
+        function: &'static &'static str,
         values: CallValues,
         future: bool,
         unseen_exit: Observed,
     ) -> CallGuard {
         CallGuard {
-            active: Some(Box::new(ActiveCall {
+            active: Some(ManuallyDrop::new(ActiveCall {
                 schema,
                 function,
-                values: values.0,
+                values,
                 start: Instant::now(),
                 future,
                 panicking_at_start: std::thread::panicking(),
@@ -429,7 +527,7 @@ impl Drop for CallGuard {
     #[inline]
     fn drop(&mut self) {
         if let Some(active) = self.active.take() {
-            finish(*active);
+            finish(ManuallyDrop::into_inner(active));
         }
     }
 }
@@ -458,11 +556,10 @@ fn finish(active: ActiveCall) {
         None if panicked_here => (Outcome::Panicked, None),
         None => unseen_exit,
     };
-    let call = Call::new(function, duration, outcome, kind.map(Cow::into_owned));
     #[cfg(feature = "runtime")]
-    crate::runtime::emit_call(schema, values, call);
+    crate::runtime::emit_call(schema, function, values, (duration, outcome, kind));
     #[cfg(not(feature = "runtime"))]
-    let _ = (schema, values, call);
+    let _ = (schema, function, values, duration, outcome, kind);
 }
 
 /// Polls `future` to completion, telling `guard` when a poll panics: a future whose
@@ -507,6 +604,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_call_guard_stays_small() {
+        // It lives on the stack, or in an instrumented future, for the whole call.
+        let size = std::mem::size_of::<CallGuard>();
+        assert!(size <= 224, "{size}");
+    }
+
+    #[test]
     fn short_names() {
         assert_eq!(
             short_type_name("core::num::error::ParseIntError"),
@@ -520,6 +624,25 @@ mod tests {
         );
         assert_eq!(short_type_name("shop::Error<u8, a::B>"), "Error<u8, B>");
         assert_eq!(short_type_name("()"), "()");
+        assert_eq!(short_type_name("café::Größe<ü::Ärger>"), "Größe<Ärger>");
+        let mut out = [0; 13];
+        assert_eq!(
+            short_type_name_into("core::num::error::ParseIntError", &mut out),
+            Some(13)
+        );
+        assert_eq!(&out, b"ParseIntError");
+        let mut short = [0; 12];
+        assert_eq!(
+            short_type_name_into("core::num::error::ParseIntError", &mut short),
+            None
+        );
+        let kind = ObservedKind::TypeName("a::b::Oops");
+        assert_eq!(kind.write_into(&mut out), Some(4));
+        assert_eq!(kind.into_string(), "Oops");
+        let named = ObservedKind::Named("declined".into());
+        assert_eq!(named.write_into(&mut [0; 7]), None);
+        assert_eq!(named.write_into(&mut out), Some(8));
+        assert_eq!(&out[..8], b"declined");
     }
 
     #[test]
@@ -535,12 +658,15 @@ mod tests {
         let e: Fallible<u8> = "x".parse();
         assert_eq!(
             (&&&Returned(&e)).__telemetry_outcome(),
-            (Outcome::Error, Some("ParseIntError".into()))
+            (
+                Outcome::Error,
+                Some(ObservedKind::TypeName("core::num::error::ParseIntError"))
+            )
         );
         let k: Result<(), Kinded> = Err(Kinded);
         assert_eq!(
             (&&&Returned(&k)).__telemetry_outcome(),
-            (Outcome::Error, Some("kinded".into()))
+            (Outcome::Error, Some(ObservedKind::Named("kinded".into())))
         );
         let none: Option<u8> = None;
         assert_eq!(
@@ -549,7 +675,10 @@ mod tests {
         );
         assert_eq!(
             (&&ReturnType::<Fallible<u8>>::NEW).__telemetry_unseen_exit(),
-            (Outcome::Error, Some("ParseIntError".into()))
+            (
+                Outcome::Error,
+                Some(ObservedKind::TypeName("core::num::error::ParseIntError"))
+            )
         );
         assert_eq!(
             (&&ReturnType::<u8>::NEW).__telemetry_unseen_exit(),

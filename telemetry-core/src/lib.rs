@@ -74,9 +74,9 @@ pub use record::Record;
 #[cfg(feature = "runtime")]
 pub use runtime::{
     Config, Consent, DEFAULT_JSONL_PATH, DEFAULT_SESSION_TIMEOUT, DEFAULT_UNKNOWN_CONSENT_BUFFER,
-    Guard, HASH_BYTES, IDENTIFY_RECORD_NAME, InitError, JsonlSink, MemorySink, OPT_OUT_ENV,
-    PII_SECRET_ENV, REDACTED, STATS_RECORD_NAME, Sink, Stats, StdoutSink, consent, context,
-    emit_event, enabled, flush, identify, init, set_consent, stats, try_init,
+    Delivery, Guard, HASH_BYTES, IDENTIFY_RECORD_NAME, InitError, JsonlSink, ManualClock,
+    MemorySink, OPT_OUT_ENV, PII_SECRET_ENV, REDACTED, STATS_RECORD_NAME, Sink, Stats, StdoutSink,
+    consent, context, emit_event, enabled, flush, identify, init, set_consent, stats, try_init,
 };
 pub use schema::{CallSite, EventSchema, Pii, PropertySchema, PropertyType};
 pub use value::{Properties, Value};

@@ -1,6 +1,7 @@
 //! `#[instrument_event]` on every function shape, checked through `testing::capture`:
 //! event name, captured fields, outcome (ok, error, panicked, cancelled), error kind,
-//! duration, catalog registration.
+//! duration, catalog registration; and through a running pipeline, calls that fit a
+//! queue slot and calls that do not.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -755,6 +756,7 @@ fn non_finite_floats_are_kept_raw_and_written_as_null() {
     assert!(events[0]["ratio"].as_f64().unwrap().is_nan());
     assert_eq!(events[1]["ratio"].as_f64(), Some(f64::INFINITY));
     // As for derived events, the record holds `null` (JSON has no NaN).
+    let _l = PIPELINE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
     let guard = telemetry_core::init(telemetry_core::Config::new("t", "1").jsonl(&path));
@@ -766,6 +768,90 @@ fn non_finite_floats_are_kept_raw_and_written_as_null() {
         assert!(
             text.contains(r#""call":{"function":"instrument::ratio""#),
             "{text}"
+        );
+    }
+}
+
+/// One pipeline per process: the tests that start one take turns.
+static PIPELINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// An error whose type name is longer than what a queue slot holds.
+#[derive(Debug)]
+struct AnErrorTypeWithAVeryLongNameThatDoesNotFitInTheQueueSlotOfAnEventAtAllNotEvenCloseSoItSpills;
+
+/// A lookup whose argument may be too long for a queue slot.
+#[instrument_event(name = "test.looked_up", fields(key, attempt))]
+fn look_up(
+    key: &str,
+    attempt: u8,
+) -> Result<
+    u8,
+    AnErrorTypeWithAVeryLongNameThatDoesNotFitInTheQueueSlotOfAnEventAtAllNotEvenCloseSoItSpills,
+> {
+    if attempt > 0 {
+        return Err(AnErrorTypeWithAVeryLongNameThatDoesNotFitInTheQueueSlotOfAnEventAtAllNotEvenCloseSoItSpills);
+    }
+    Ok(key.len() as u8)
+}
+
+#[test]
+fn calls_too_big_for_a_queue_slot_are_written_whole() {
+    let _l = PIPELINE.lock().unwrap_or_else(|e| e.into_inner());
+    let memory = telemetry_core::MemorySink::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let long_key = "k".repeat(300);
+    for to_memory in [true, false] {
+        let config = telemetry_core::Config::new("t", "1").stats_interval(None);
+        let config = if to_memory {
+            config.sink(memory.clone())
+        } else {
+            config.jsonl(&path)
+        };
+        let guard = telemetry_core::init(config);
+        assert!(look_up("short", 0).is_ok()); // fits: values and outcome in the slot
+        assert!(look_up(&long_key, 0).is_ok()); // the value spills
+        assert!(look_up("short", 1).is_err()); // the error kind spills
+        assert!(guard.shutdown(Duration::from_secs(10)));
+        // Other tests of this binary may emit meanwhile: look at this test's events.
+        let s = telemetry_core::stats();
+        assert_eq!(s.emitted, s.exported, "{s:?}");
+        let records: Vec<telemetry_core::Record> = if to_memory {
+            memory.take()
+        } else {
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .map(|l| telemetry_core::Record::from_json(l).unwrap())
+                .collect()
+        };
+        let records = records.into_iter().filter(|r| r.name == "test.looked_up");
+        let seen: Vec<(String, u64, Outcome, Option<String>)> = records
+            .map(|r| {
+                let call = r.call.clone().unwrap();
+                assert_eq!(call.function, "instrument::look_up");
+                assert!(call.duration_ms >= 0.0);
+                let key = r.properties.get("key").and_then(|v| v.as_str()).unwrap();
+                let attempt = match r.properties.get("attempt") {
+                    Some(telemetry_core::Value::UInt(n)) => *n,
+                    other => panic!("attempt: {other:?}"),
+                };
+                (key.to_owned(), attempt, call.outcome, call.error_kind)
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("short".to_owned(), 0, Outcome::Ok, None),
+                (long_key.clone(), 0, Outcome::Ok, None),
+                (
+                    "short".to_owned(),
+                    1,
+                    Outcome::Error,
+                    Some("AnErrorTypeWithAVeryLongNameThatDoesNotFitInTheQueueSlotOfAnEventAtAllNotEvenCloseSoItSpills".to_owned())
+                ),
+            ],
+            "to memory: {to_memory}"
         );
     }
 }

@@ -81,6 +81,8 @@ fn config(sink: &MemorySink) -> Config {
         .pii_secret("test secret")
         .anonymous_id("anon-1")
         .session_id("session-1")
+        // Exact record lists below: no `telemetry.stats` records.
+        .stats_interval(None)
 }
 
 #[test]
@@ -92,7 +94,8 @@ fn jsonl_records_parse_and_carry_declared_types() {
         Config::new("pipeline-test", "0.0.1")
             .jsonl(&path)
             .pii_secret("test secret")
-            .user_id("user-42"),
+            .user_id("user-42")
+            .stats_interval(None),
     );
     assert!(guard.is_active());
     emit_sign_in(None);
@@ -410,6 +413,7 @@ fn a_panicking_sink_costs_its_batch_only() {
     let guard = telemetry_core::init(
         Config::new("t", "1")
             .sink(PanickySink(false, memory.clone()))
+            .stats_interval(None)
             .pii_secret("k"),
     );
     emit!(Heartbeat);
@@ -453,6 +457,7 @@ fn full_queue_drops_newest_and_every_event_is_accounted_for() {
         Config::new("t", "1")
             .sink(SlowSink(Duration::from_millis(20), memory.clone()))
             .queue_capacity(4)
+            .stats_interval(None)
             .pii_secret("k"),
     );
     for _ in 0..200 {
@@ -579,4 +584,160 @@ fn a_switched_off_event_is_dropped_and_counted() {
         "{s:?}"
     );
     assert_eq!(s.exported + s.failed + s.dropped(), s.emitted);
+}
+
+/// Parses every line of a JSONL file, naming the line that does not parse.
+fn read_records(path: &std::path::Path) -> Vec<Record> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| Record::from_json(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The millisecond a UUID v7 id carries.
+fn id_millis(id: uuid::Uuid) -> u64 {
+    let (secs, nanos) = id.get_timestamp().expect("a v7 id").to_unix();
+    secs * 1000 + u64::from(nanos) / 1_000_000
+}
+
+#[test]
+fn a_manual_clock_stamps_events_and_ids_stay_unique_and_ordered() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let _l = lock();
+    let start = UNIX_EPOCH + Duration::from_millis(1_893_456_000_000); // 2030-01-01
+    let dir = tempfile::tempdir().unwrap();
+    // The JSONL file takes the direct formatting path, the memory sink the records.
+    let path = dir.path().join("events.jsonl");
+    let memory = MemorySink::new();
+    for with_memory in [false, true] {
+        let clock = telemetry_core::ManualClock::new(start);
+        let mut config = Config::new("simulation", "1")
+            .clock(clock.clone())
+            .stats_interval(None)
+            .pii_secret("k");
+        config = if with_memory {
+            config.sink(memory.clone())
+        } else {
+            config.jsonl(&path)
+        };
+        let guard = telemetry_core::init(config);
+        emit!(Heartbeat);
+        clock.advance(Duration::from_millis(1500));
+        for _ in 0..3 {
+            emit!(Heartbeat);
+        }
+        clock.advance(Duration::from_micros(999)); // less than a millisecond
+        emit!(Heartbeat);
+        clock.set(start - Duration::from_secs(3600)); // back in time
+        emit!(Heartbeat);
+        assert!(guard.shutdown(Duration::from_secs(10)));
+
+        let records = if with_memory {
+            memory.take()
+        } else {
+            read_records(&path)
+        };
+        let millis: Vec<u64> = records.iter().map(|r| r.timestamp.unix_millis()).collect();
+        let t0 = 1_893_456_000_000;
+        assert_eq!(
+            millis,
+            [
+                t0,
+                t0 + 1500,
+                t0 + 1500,
+                t0 + 1500,
+                t0 + 1500,
+                t0 - 3_600_000
+            ],
+            "memory sink: {with_memory}"
+        );
+        let ids: Vec<uuid::Uuid> = records.iter().map(|r| r.id).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        for (id, millis) in ids.iter().zip(&millis).take(5) {
+            assert_eq!(id_millis(*id), *millis);
+        }
+        // The id of the event stamped in the past keeps the latest time, so ids
+        // still sort in the order the events were written.
+        assert_eq!(id_millis(ids[5]), t0 + 1500);
+        assert!(
+            SystemTime::now() < start,
+            "the test assumes a start in the future"
+        );
+    }
+}
+
+#[test]
+fn the_output_ends_with_the_totals() {
+    let _l = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let guard = telemetry_core::init(
+        Config::new("pipeline-test", "0.0.1")
+            .jsonl(&path)
+            .pii_secret("k"),
+    );
+    emit_sign_in(None);
+    emit!(Heartbeat);
+    assert_eq!(telemetry_core::set_event_enabled("app.heartbeat", false), 1);
+    emit!(Heartbeat);
+    assert_eq!(telemetry_core::set_event_enabled("app.heartbeat", true), 1);
+    drop(guard);
+
+    let records = read_records(&path);
+    let kinds: Vec<RecordKind> = records.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [RecordKind::Event, RecordKind::Event, RecordKind::Stats],
+        "one stats record, at the end"
+    );
+    let last = records.last().unwrap();
+    assert_eq!(last.name, telemetry_core::STATS_RECORD_NAME);
+    let count = |name: &str| match last.properties.get(name) {
+        Some(Value::UInt(n)) => *n,
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(
+        (
+            count("emitted"),
+            count("exported"),
+            count("dropped_disabled")
+        ),
+        (3, 2, 1)
+    );
+    let dropped: u64 = [
+        "dropped_queue_full",
+        "dropped_disabled",
+        "dropped_sampled_out",
+        "dropped_no_consent",
+    ]
+    .into_iter()
+    .map(count)
+    .sum();
+    assert_eq!(
+        count("emitted"),
+        count("exported") + dropped + count("failed")
+    );
+    // The bytes of the two event lines, written before the totals.
+    let events_bytes: usize = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|l| l.len() + 1)
+        .sum();
+    assert_eq!(count("written_bytes"), events_bytes as u64);
+
+    // Without stats records, none at shutdown either.
+    let quiet = dir.path().join("quiet.jsonl");
+    let guard = telemetry_core::init(
+        Config::new("pipeline-test", "0.0.1")
+            .jsonl(&quiet)
+            .stats_interval(None)
+            .pii_secret("k"),
+    );
+    emit!(Heartbeat);
+    drop(guard);
+    let records = read_records(&quiet);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].kind, RecordKind::Event);
 }

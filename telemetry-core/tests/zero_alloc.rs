@@ -1,5 +1,8 @@
 //! `emit!` of an event with scalar, enum and short string properties allocates nothing
 //! on the emitting thread: neither when the event is queued nor when the queue is full.
+//! Nor does a call of an `#[instrument_event]` function with such arguments, whether it
+//! returns `Ok`, an `Err` (kind from an `ErrorKind` impl or from the error type's
+//! name) or a typed event.
 //! A test binary of its own, because it installs a counting global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -8,7 +11,12 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use telemetry_core::{Config, Record, Sink, TelemetryEvent, TelemetryProperty, emit};
+use std::borrow::Cow;
+
+use telemetry_core::instrument::ErrorKind;
+use telemetry_core::{
+    Config, Record, Sink, TelemetryEvent, TelemetryProperty, emit, instrument_event,
+};
 
 /// Counts the allocations of threads that switched counting on.
 struct Counting;
@@ -119,8 +127,12 @@ impl Sink for Stuck {
     }
 }
 
+/// One pipeline per process: the tests take turns.
+static PIPELINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn emit_allocates_nothing_on_the_calling_thread() {
+    let _l = PIPELINE.lock().unwrap_or_else(|e| e.into_inner());
     // The counter sees this thread's allocations.
     assert_eq!(
         allocations_in(|| drop(std::hint::black_box(Box::new(7u64)))),
@@ -179,6 +191,7 @@ fn emit_allocates_nothing_on_the_calling_thread() {
     let users: std::collections::HashSet<_> = memory
         .records()
         .iter()
+        .filter(|r| r.kind == telemetry_core::record::RecordKind::Event)
         .map(|r| r.context.user_id.clone())
         .collect();
     assert_eq!(users.len(), 2, "{users:?}");
@@ -222,4 +235,139 @@ fn emit_allocates_nothing_on_the_calling_thread() {
     assert_eq!(n, 0, "allocations while dropping on a full queue");
     assert!(telemetry_core::stats().dropped_queue_full > 9_000);
     assert!(!guard.shutdown(Duration::from_millis(50)));
+}
+
+/// Why a payment failed.
+#[derive(Debug)]
+enum PaymentError {
+    Declined,
+}
+
+impl ErrorKind for PaymentError {
+    fn error_kind(&self) -> Cow<'static, str> {
+        match self {
+            PaymentError::Declined => "declined".into(),
+        }
+    }
+}
+
+/// An error without an `ErrorKind` impl: its kind is its type's name.
+#[derive(Debug)]
+struct GatewayDown;
+
+/// A payment attempt.
+#[instrument_event(
+    name = "payment.attempted",
+    owner = "payments",
+    fields(cents, method, code)
+)]
+fn pay(cents: u64, method: AddSource, code: &str) -> Result<u64, PaymentError> {
+    if cents == 0 {
+        return Err(PaymentError::Declined);
+    }
+    Ok(cents + code.len() as u64 + matches!(method, AddSource::Menu) as u64)
+}
+
+/// A gateway call.
+#[instrument_event(name = "gateway.called", owner = "payments", fields(attempt))]
+fn call_gateway(attempt: u8) -> Result<(), GatewayDown> {
+    if attempt > 1 {
+        Err(GatewayDown)?;
+    }
+    Ok(())
+}
+
+/// A dish was added to a cart from a recommendation (a typed event).
+#[derive(TelemetryEvent)]
+#[telemetry(name = "cart.recommended_dish_added", owner = "growth")]
+struct RecommendedDishAdded {
+    /// Dish.
+    dish_id: u64,
+    /// Portions.
+    quantity: u8,
+    /// Where the dish was found.
+    source: AddSource,
+}
+
+/// Adds a recommended dish.
+#[instrument_event(event = RecommendedDishAdded, fields(dish_id, quantity = 1, source = AddSource::Search))]
+fn add_dish(dish_id: u64) -> u64 {
+    dish_id * 2
+}
+
+fn instrumented_calls(i: u64) {
+    let _ = std::hint::black_box(pay(i % 3, AddSource::Menu, "WELCOME10"));
+    let _ = std::hint::black_box(call_gateway((i % 3) as u8));
+    std::hint::black_box(add_dish(i));
+}
+
+#[test]
+fn instrumented_calls_allocate_nothing_on_the_calling_thread() {
+    let _l = PIPELINE.lock().unwrap_or_else(|e| e.into_inner());
+    let memory = telemetry_core::MemorySink::new();
+    let guard = telemetry_core::init(
+        Config::new("zero-alloc", "1")
+            .sink(memory.clone())
+            .queue_capacity(1 << 14) // room for every call: none dropped
+            .stats_interval(None),
+    );
+    instrumented_calls(1);
+    let n = allocations_in(|| {
+        for i in 0..3_000 {
+            instrumented_calls(i);
+        }
+    });
+    assert_eq!(n, 0, "allocations while recording 9,000 calls");
+    assert!(guard.shutdown(Duration::from_secs(10)));
+    let s = telemetry_core::stats();
+    assert_eq!((s.emitted, s.dropped_queue_full), (9_003, 0), "{s:?}");
+
+    // What the calls recorded reached the sink intact.
+    let records = memory.records();
+    let kind_of = |name: &str, i: usize| {
+        let call = records
+            .iter()
+            .filter(|r| r.name == name)
+            .nth(i)
+            .and_then(|r| r.call.clone())
+            .unwrap();
+        (call.outcome.as_str(), call.error_kind)
+    };
+    // Calls 0, 1, 2 of the timed loop are records 1, 2, 3.
+    assert_eq!(
+        kind_of("payment.attempted", 1),
+        ("error", Some("declined".into()))
+    );
+    assert_eq!(kind_of("payment.attempted", 2), ("ok", None));
+    assert_eq!(
+        kind_of("gateway.called", 3),
+        ("error", Some("GatewayDown".into()))
+    );
+    let pay = records
+        .iter()
+        .find(|r| r.name == "payment.attempted")
+        .unwrap();
+    assert_eq!(
+        pay.properties.get("code"),
+        Some(&telemetry_core::Value::from("WELCOME10"))
+    );
+    assert_eq!(
+        pay.properties.get("method"),
+        Some(&telemetry_core::Value::from("menu"))
+    );
+    assert!(
+        pay.call
+            .as_ref()
+            .unwrap()
+            .function
+            .ends_with("zero_alloc::pay")
+    );
+    let dish = records
+        .iter()
+        .find(|r| r.name == "cart.recommended_dish_added")
+        .unwrap();
+    assert_eq!(
+        dish.properties.get("dish_id"),
+        Some(&telemetry_core::Value::UInt(1))
+    );
 }

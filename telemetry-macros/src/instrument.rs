@@ -103,7 +103,8 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
             ::core::concat!(::core::module_path!(), "::", #fn_name),
         )
     };
-    let function = quote!(::core::concat!(::core::module_path!(), "::", #fn_name));
+    // `&'static &'static str` (a promoted constant): one word in the event's queue slot.
+    let function = quote!(&::core::concat!(::core::module_path!(), "::", #fn_name));
     let ret_ty = return_type(sig);
     let diverges = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
     let unseen = if shape == Shape::Sync && !diverges {
@@ -163,7 +164,7 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
                         #values
                         #start
                     } else {
-                        #krate::__private::CallGuard::DISABLED
+                        #krate::__private::CallGuard::disabled()
                     }
                 };
                 #body
@@ -190,7 +191,7 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
                         #values
                         #start
                     } else {
-                        #krate::__private::CallGuard::DISABLED
+                        #krate::__private::CallGuard::disabled()
                     }
                 };
                 let #ret: #ret_ty = #label: #block;
@@ -210,7 +211,7 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
                         #values
                         #start
                     } else {
-                        #krate::__private::CallGuard::DISABLED
+                        #krate::__private::CallGuard::disabled()
                     }
                 };
                 let #out = #krate::__private::watch(async move { #fake_return #body }, &mut #guard).await;
@@ -228,7 +229,7 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
                     async move {
                         let mut #guard = match #vals {
                             ::core::option::Option::Some(#vals) => #start,
-                            ::core::option::Option::None => #krate::__private::CallGuard::DISABLED,
+                            ::core::option::Option::None => #krate::__private::CallGuard::disabled(),
                         };
                         let #out = #krate::__private::watch(#future, &mut #guard).await;
                         #observe_out

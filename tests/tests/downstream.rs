@@ -380,9 +380,15 @@ fn fat_lto_binary_emits_records() {
         })
         .collect();
     let names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
-    if names != ["app.started", "cart.item_added"] {
+    // The events, then the totals written at shutdown.
+    let expected = [
+        "app.started",
+        "cart.item_added",
+        telemetry_core::STATS_RECORD_NAME,
+    ];
+    if names != expected {
         run.fail(&format!(
-            "expected records of app.started and cart.item_added, found {names:?}"
+            "expected records of app.started, cart.item_added and the final stats, found {names:?}"
         ));
     }
     let properties = serde_json::to_value(&records[1].properties).expect("JSON values");

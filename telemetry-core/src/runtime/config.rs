@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::clock::{Clock, ManualClock};
 use super::policy::{Consent, DEFAULT_UNKNOWN_CONSENT_BUFFER};
 use super::sink::Sink;
 
@@ -54,6 +55,7 @@ pub struct Config {
     pub(crate) anonymous_id_file: Option<PathBuf>,
     pub(crate) locale: Option<String>,
     pub(crate) sample_rates: std::collections::HashMap<String, f64>,
+    pub(crate) clock: Clock,
 }
 
 impl Config {
@@ -83,6 +85,7 @@ impl Config {
             anonymous_id_file: None,
             locale: None,
             sample_rates: std::collections::HashMap::new(),
+            clock: Clock::System,
         }
     }
 
@@ -152,8 +155,9 @@ impl Config {
     }
 
     /// How often the writer sends a `telemetry.stats` record (`"type":"stats"`, the
-    /// [`Stats`](crate::Stats) counters) to the sinks; `None` for never. Default every
-    /// 60 seconds.
+    /// [`Stats`](crate::Stats) counters) to the sinks, and it sends a last one at
+    /// shutdown, after the last events, so that the output ends with its totals;
+    /// `None` for never (not even at shutdown). Default every 60 seconds.
     pub fn stats_interval(mut self, every: Option<Duration>) -> Config {
         self.stats_interval = every;
         self
@@ -228,6 +232,13 @@ impl Config {
         self
     }
 
+    /// Stamps events with `clock` instead of the system clock (simulations, tests):
+    /// see [`ManualClock`] for what it affects. Keep a clone to move the time.
+    pub fn clock(mut self, clock: ManualClock) -> Config {
+        self.clock = Clock::Manual(clock);
+        self
+    }
+
     /// Marks an event category (the events' `category = "..."`) as essential: its
     /// events are written whatever the consent state (e.g. `"crash"` reports the
     /// application has another legal basis for). Nothing is essential unless listed.
@@ -263,6 +274,7 @@ impl fmt::Debug for Config {
             .field("anonymous_id_file", &self.anonymous_id_file)
             .field("locale", &self.locale)
             .field("sample_rates", &self.sample_rates)
+            .field("clock", &self.clock)
             .finish()
     }
 }

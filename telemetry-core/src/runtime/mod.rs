@@ -12,6 +12,7 @@
 mod clock;
 mod config;
 pub mod context;
+mod inline;
 mod jsonl;
 mod pii;
 mod policy;
@@ -29,14 +30,17 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub use clock::ManualClock;
 pub use config::{
     Config, DEFAULT_JSONL_PATH, DEFAULT_SESSION_TIMEOUT, OPT_OUT_ENV, PII_SECRET_ENV,
 };
+pub(crate) use inline::Inline;
 pub use pii::{HASH_BYTES, REDACTED};
 pub use policy::{Consent, DEFAULT_UNKNOWN_CONSENT_BUFFER, consent, set_consent};
-pub use sink::{JsonlSink, MemorySink, Sink, StdoutSink};
+pub use sink::{Delivery, JsonlSink, MemorySink, Sink, StdoutSink};
 
 use crate::event::TelemetryEvent;
+use crate::instrument::{CallValues, ObservedKind, Outcome};
 use crate::record::{Call, Context, Timestamp};
 use crate::schema::{EventSchema, Pii};
 use crate::value::Value;
@@ -48,17 +52,31 @@ pub const STATS_RECORD_NAME: &str = "telemetry.stats";
 /// Name of the record [`identify`] writes (`"type":"identify"`).
 pub const IDENTIFY_RECORD_NAME: &str = "telemetry.identify";
 
-/// Bit 0: a pipeline is running. Bits 1..: number of active `testing::capture` scopes.
-/// One relaxed load of this word is the whole cost of `emit!` when nothing listens.
-static STATE: AtomicUsize = AtomicUsize::new(0);
+/// What every emit reads, on a cache line of its own: no other static's writes (the
+/// pipeline's lock, counters) evict it from the emitting threads' caches.
+#[repr(align(128))]
+struct Hot {
+    /// Bit 0: a pipeline is running. Bits 1..: number of active `testing::capture`
+    /// scopes. One relaxed load of this word is the whole cost of `emit!` when nothing
+    /// listens.
+    state: AtomicUsize,
+    /// Bumped whenever [`PIPELINE`] changes, so cached handles know they are stale.
+    generation: AtomicU64,
+}
+
+static HOT: Hot = Hot {
+    state: AtomicUsize::new(0),
+    generation: AtomicU64::new(1),
+};
+static STATE: &AtomicUsize = &HOT.state;
+static GENERATION: &AtomicU64 = &HOT.generation;
 const RUNNING: usize = 1;
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) const CAPTURE_UNIT: usize = 2;
 
 /// The running pipeline. Emitting threads read it once per pipeline and cache it
 /// (see [`LOCAL`]), so the hot path takes no lock.
 static PIPELINE: RwLock<Option<Arc<Shared>>> = RwLock::new(None);
-/// Bumped whenever [`PIPELINE`] changes, so cached handles know they are stale.
-static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 /// The last pipeline, kept after it stops so `stats()` can still read its counters. A
 /// writer that outlives a timed-out shutdown keeps counting into its own pipeline.
@@ -73,6 +91,7 @@ thread_local! {
 
 /// An event as `testing::capture` receives it (owned values; the capture path may
 /// allocate).
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) struct PendingEvent {
     pub(crate) schema: &'static EventSchema,
     pub(crate) id: uuid::Uuid,
@@ -121,6 +140,7 @@ fn emit_slow(state: usize, schema: &'static EventSchema, event: &dyn TelemetryEv
     }
 }
 
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 fn pending(
     schema: &'static EventSchema,
     values: Vec<(usize, Value)>,
@@ -171,26 +191,42 @@ fn current() -> Option<Arc<Shared>> {
 }
 
 /// Hands the event of a finished `#[instrument_event]` call to the pipeline (or to the
-/// innermost `testing::capture` on this thread).
-pub(crate) fn emit_call(schema: &'static EventSchema, values: Vec<(usize, Value)>, call: Call) {
+/// innermost `testing::capture` on this thread); `ended` is the call's duration,
+/// outcome and error kind.
+pub(crate) fn emit_call(
+    schema: &'static EventSchema,
+    function: &'static &'static str,
+    values: CallValues,
+    ended: (Duration, Outcome, Option<ObservedKind>),
+) {
     let state = STATE.load(Ordering::Relaxed);
     if state == 0 {
         return;
     }
     #[cfg(feature = "testing")]
     if state >= CAPTURE_UNIT && crate::testing::capturing() {
+        let (duration, outcome, kind) = ended;
+        let call = Call::new(
+            *function,
+            duration,
+            outcome,
+            kind.map(ObservedKind::into_string),
+        );
+        let values = values.into_owned();
         crate::testing::capture_event(pending(schema, values, Some(call)));
         return;
     }
     if state & RUNNING != 0 {
-        with_pipeline(|shared, hints| shared.emit_owned(hints, schema, values, call));
+        with_pipeline(|shared, hints| shared.emit_call(hints, schema, function, values, ended));
     }
 }
 
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) fn add_capture_scope() {
     STATE.fetch_add(CAPTURE_UNIT, Ordering::Relaxed);
 }
 
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) fn remove_capture_scope() {
     STATE.fetch_sub(CAPTURE_UNIT, Ordering::Relaxed);
 }
@@ -198,7 +234,8 @@ pub(crate) fn remove_capture_scope() {
 /// Counters of the current (or last) pipeline since `init`.
 ///
 /// Every emitted event ends in exactly one of: `exported`, `failed` (a sink failed
-/// its batch) or one of the `dropped_*` reasons. After shutdown, `emitted ==
+/// its batch) or one of the `dropped_*` reasons (`dropped_rejected`: a sink named it
+/// invalid). After shutdown, `emitted ==
 /// exported + failed + dropped()` exactly, unless shutdown timed out: then
 /// [`lost`](Stats::lost) is what was still queued or being written.
 /// While the pipeline runs, the difference is what is on its way.
@@ -224,6 +261,12 @@ pub struct Stats {
     /// Bytes the sinks wrote (for sinks that count them: JSONL and stdout), including
     /// stats records.
     pub written_bytes: u64,
+    /// Events dropped because a sink rejected them as invalid: too large for the
+    /// vendor, or named invalid in its answer (see [`Delivery::rejected`]).
+    pub dropped_rejected: u64,
+    /// Requests the sinks sent again after a retryable error (a count of requests,
+    /// not of events: not part of the conservation above).
+    pub retried: u64,
 }
 
 impl Stats {
@@ -233,6 +276,7 @@ impl Stats {
             + self.dropped_disabled
             + self.dropped_sampled_out
             + self.dropped_no_consent
+            + self.dropped_rejected
     }
 
     /// Emitted events not (yet) accounted for: in the queue or being written. Zero
@@ -262,6 +306,8 @@ fn snapshot(shared: &Shared) -> Stats {
         dropped_sampled_out: c.writer.dropped_sampled_out.load(Ordering::Relaxed),
         dropped_no_consent: c.writer.dropped_no_consent.load(Ordering::Relaxed) + denied_at_emit,
         written_bytes: c.writer.written_bytes.load(Ordering::Relaxed),
+        dropped_rejected: c.writer.dropped_rejected.load(Ordering::Relaxed),
+        retried: c.writer.retried.load(Ordering::Relaxed),
     }
 }
 
@@ -409,7 +455,12 @@ pub fn try_init(config: Config) -> Result<Guard, InitError> {
         locale: config.locale.or_else(locale_from_env),
     };
     let essential = policy::Essential(config.essential_categories);
-    let shared = Shared::new(config.queue_capacity, config.queue_bytes, essential);
+    let shared = Shared::new(
+        config.queue_capacity,
+        config.queue_bytes,
+        essential,
+        config.clock,
+    );
     policy::init_consent(config.consent);
     let writer = worker::Writer::new(
         sinks,
@@ -646,7 +697,7 @@ pub fn identify(user_id: impl Into<String>) {
     let mut item = Item::Control(Box::new(Control::Identify(Identify {
         user_id: user_id.into(),
         scope: context::current(),
-        unix_millis: clock::unix_millis(),
+        unix_millis: shared.clock.unix_millis(),
     })));
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {

@@ -4,17 +4,18 @@
 //! Why this shape (measured, see BENCHMARKS.md):
 //! - The schema is static, so the caller writes no names and formats nothing: a slot
 //!   holds the `&'static EventSchema`, a coarse millisecond timestamp and the property
-//!   values encoded as `[index][tag][payload]` into an inline byte array. Scalars, enum
-//!   values and strings that fit in [`INLINE_BYTES`] never touch the heap; the writer
-//!   decodes, stamps the UUID v7 id and formats JSON.
+//!   values encoded as `[index][tag][payload]` into an inline byte array (`inline.rs`).
+//!   Scalars, enum values and strings that fit, and the outcome of an
+//!   `#[instrument_event]` call, never touch the heap; the writer decodes, stamps the
+//!   UUID v7 id and formats JSON.
 //! - The queue is `crossbeam_queue::ArrayQueue` (a proven lock-free bounded MPMC array
 //!   queue, FIFO, so per-thread order is kept): `push` is one CAS on the tail plus a
 //!   slot write, `Err` when full (drop-newest). No unsafe code is needed here.
 //! - Bounded in events (`Config::queue_capacity` slots, allocated once at `init`) and in
 //!   bytes: the slots are `capacity * size_of::<Item>()` bytes, and the rare events
-//!   that do not fit a slot (long strings, `#[instrument_event]` calls) carry a heap
-//!   *spill* charged against `Config::queue_bytes`; over budget they are dropped and
-//!   counted as queue-full.
+//!   that do not fit a slot (long strings or error kinds) carry a heap *spill* charged
+//!   against `Config::queue_bytes`; over budget they are dropped and counted as
+//!   queue-full.
 //! - No futex wake-up per event: the writer parks with a timeout when idle and
 //!   announces it in `sleeping`; a caller unparks it only when the queue is filling up
 //!   (a quarter of its slots or half of its byte budget, looked at once every
@@ -22,7 +23,11 @@
 //!   burst pays one wake-up per thousands of events.
 //! - Few cache misses after the writer was idle: flags the writer writes live on their
 //!   own cache lines, and a thread reads them only every [`CHECK_EVERY`] emits
-//!   ([`Hints`]); what remains is the slot's stamp, written by the writer's `pop`.
+//!   ([`Hints`]); an idle writer naps a fixed `worker::MAX_IDLE` instead of polling the
+//!   queue's tail. What remains for a sporadic emit (measured: about the same with
+//!   the writer blocked, so not the hand-off) is the emitting thread's own cold state:
+//!   the next slot, last written a whole queue lap ago, and the clock's page, which the
+//!   kernel rewrites at every tick.
 //!
 //! Considered and not (yet) taken: per-thread SPSC rings (`rtrb`), which would also
 //! avoid that last miss and the CAS, but cost memory per emitting thread (servers run
@@ -35,32 +40,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
+use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
 
-use crate::event::{PropertyVisitor, TelemetryEvent};
+use crate::event::TelemetryEvent;
+use crate::instrument::{CallValues, ObservedKind, Outcome};
 use crate::property::PropertyValue;
 use crate::record::Call;
 use crate::schema::EventSchema;
 use crate::value::Value;
 
+use super::clock::Clock;
 use super::context::ContextOverride;
+use super::inline::{CallRef, Encoder, Inline};
 use super::policy::Essential;
-
-/// Bytes of encoded property values a slot holds inline. 6 properties of 8-byte
-/// numbers take 60 bytes, leaving room for short strings (enum values, codes, ids).
-pub(crate) const INLINE_BYTES: usize = 104;
-const _: () = assert!(
-    INLINE_BYTES <= u8::MAX as usize,
-    "lengths are stored in one byte"
-);
-
-const TAG_FALSE: u8 = 0;
-const TAG_TRUE: u8 = 1;
-const TAG_INT: u8 = 2;
-const TAG_UINT: u8 = 3;
-const TAG_FLOAT: u8 = 4;
-const TAG_STR: u8 = 5;
 
 /// One queued event.
 pub(crate) struct QueuedEvent {
@@ -71,8 +65,11 @@ pub(crate) struct QueuedEvent {
     pub(crate) spill: Option<Box<Spill>>,
     /// The context scope the event was emitted in (see `context.rs`).
     pub(crate) scope: Option<Arc<ContextOverride>>,
-    len: u8,
-    inline: [u8; INLINE_BYTES],
+    /// For an `#[instrument_event]` call whose outcome fits the slot: the function;
+    /// the rest of the call is the trailer of `inline`.
+    pub(crate) function: Option<&'static &'static str>,
+    /// Property values (see `inline.rs`).
+    pub(crate) inline: Inline,
 }
 
 /// The allocating part of an event that did not fit its slot.
@@ -112,117 +109,25 @@ impl QueuedEvent {
             unix_millis,
             spill: None,
             scope: None,
-            len: 0,
-            inline: [0; INLINE_BYTES],
+            function: None,
+            inline: Inline::EMPTY,
         }
     }
 
     /// Decodes the values (inline ones, then spilled ones) for the writer.
     pub(crate) fn values(&self, out: &mut Vec<(usize, Value)>) {
-        let buf = &self.inline[..usize::from(self.len)];
-        let mut pos = 0;
-        while pos + 2 <= buf.len() {
-            let index = usize::from(buf[pos]);
-            let tag = buf[pos + 1];
-            pos += 2;
-            let word = |pos: usize| {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&buf[pos..pos + 8]);
-                b
-            };
-            let value = match tag {
-                TAG_FALSE => Value::Bool(false),
-                TAG_TRUE => Value::Bool(true),
-                TAG_INT | TAG_UINT | TAG_FLOAT => {
-                    let b = word(pos);
-                    pos += 8;
-                    match tag {
-                        TAG_INT => Value::Int(i64::from_le_bytes(b)),
-                        TAG_UINT => Value::UInt(u64::from_le_bytes(b)),
-                        _ => Value::Float(f64::from_le_bytes(b)),
-                    }
-                }
-                _ => {
-                    let n = usize::from(buf[pos]);
-                    let s = &buf[pos + 1..pos + 1 + n];
-                    pos += 1 + n;
-                    // Written from a `&str` by `property` below, so always UTF-8.
-                    Value::String(String::from_utf8_lossy(s).into_owned())
-                }
-            };
-            out.push((index, value));
-        }
+        self.inline.values_into(self.function.is_some(), out);
         if let Some(spill) = &self.spill {
             out.extend(spill.values.iter().cloned());
         }
     }
-}
 
-/// Encodes properties into the inline area; sets `overflow` when one does not fit.
-struct Encoder<'a> {
-    event: &'a mut QueuedEvent,
-    overflow: bool,
-}
-
-impl PropertyVisitor for Encoder<'_> {
-    #[inline]
-    fn property(&mut self, index: usize, value: PropertyValue<'_>) {
-        if self.overflow {
-            return;
+    /// The call of an `#[instrument_event]` function, if this event is one.
+    pub(crate) fn call(&self) -> Option<CallRef<'_>> {
+        if let Some(function) = self.function {
+            return Some(self.inline.call(function));
         }
-        let Ok(index) = u8::try_from(index) else {
-            self.overflow = true;
-            return;
-        };
-        // Numbers are written as fixed 8-byte words (a single store, no `memcpy`
-        // call: the encoder runs once per property on the emitting thread).
-        let (tag, word) = match value {
-            PropertyValue::Absent => return,
-            PropertyValue::Bool(b) => return self.header(index, TAG_FALSE + u8::from(b)),
-            PropertyValue::Int(i) if i >= 0 => (TAG_UINT, i as u64),
-            PropertyValue::Int(i) => (TAG_INT, i as u64),
-            PropertyValue::UInt(u) => (TAG_UINT, u),
-            PropertyValue::Float(f) => (TAG_FLOAT, f.to_bits()),
-            PropertyValue::Str(s) => return self.string(index, s),
-        };
-        let pos = usize::from(self.event.len);
-        if pos + 10 > INLINE_BYTES {
-            self.overflow = true;
-            return;
-        }
-        let buf = &mut self.event.inline;
-        buf[pos] = index;
-        buf[pos + 1] = tag;
-        buf[pos + 2..pos + 10].copy_from_slice(&word.to_le_bytes());
-        self.event.len = (pos + 10) as u8;
-    }
-}
-
-impl Encoder<'_> {
-    fn header(&mut self, index: u8, tag: u8) {
-        let pos = usize::from(self.event.len);
-        if pos + 2 > INLINE_BYTES {
-            self.overflow = true;
-            return;
-        }
-        self.event.inline[pos] = index;
-        self.event.inline[pos + 1] = tag;
-        self.event.len = (pos + 2) as u8;
-    }
-
-    fn string(&mut self, index: u8, s: &str) {
-        let pos = usize::from(self.event.len);
-        let end = pos + 3 + s.len();
-        if end > INLINE_BYTES {
-            self.overflow = true;
-            return;
-        }
-        let buf = &mut self.event.inline;
-        buf[pos] = index;
-        buf[pos + 1] = TAG_STR;
-        buf[pos + 2] = s.len() as u8; // < INLINE_BYTES <= 255
-        buf[pos + 3..end].copy_from_slice(s.as_bytes());
-        self.event.len = end as u8;
+        self.spill.as_ref()?.call.as_ref().map(CallRef::from)
     }
 }
 
@@ -253,6 +158,10 @@ pub(crate) struct WriterCounters {
     pub(crate) exported: AtomicU64,
     pub(crate) failed: AtomicU64,
     pub(crate) written_bytes: AtomicU64,
+    /// Events a sink rejected as invalid ([`Delivery::rejected`](super::Delivery)).
+    pub(crate) dropped_rejected: AtomicU64,
+    /// Requests a sink sent again ([`Delivery::retried`](super::Delivery)).
+    pub(crate) retried: AtomicU64,
 }
 
 /// What an emitting thread remembers between its emits (in its thread-local), so that
@@ -300,10 +209,17 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     /// Categories sent whatever the consent state.
     pub(crate) essential: Essential,
+    /// Where event timestamps come from.
+    pub(crate) clock: Clock,
 }
 
 impl Shared {
-    pub(crate) fn new(capacity: usize, spill_budget: usize, essential: Essential) -> Arc<Shared> {
+    pub(crate) fn new(
+        capacity: usize,
+        spill_budget: usize,
+        essential: Essential,
+        clock: Clock,
+    ) -> Arc<Shared> {
         Arc::new(Shared {
             queue: ArrayQueue::new(capacity.max(1)),
             spill_bytes: Padded(AtomicUsize::new(0)),
@@ -314,6 +230,7 @@ impl Shared {
             writer: OnceLock::new(),
             counters: Counters::default(),
             essential,
+            clock,
         })
     }
 
@@ -335,45 +252,51 @@ impl Shared {
         if self.denied(schema) {
             return;
         }
-        if hints.saw_full && self.queue.is_full() {
-            // Saturated: skip the encoding; `push` would fail anyway. (Only asked
-            // after a failed push: reading the queue's head costs a cache miss.)
-            self.counters
-                .caller
-                .dropped_queue_full
-                .fetch_add(1, Ordering::Relaxed);
+        if self.saturated(hints) {
             return;
         }
-        let mut queued = QueuedEvent::new(schema, super::clock::unix_millis());
+        // Built in place: the slot's bytes are copied once more, into the queue.
+        let mut item = Item::Event(QueuedEvent::new(schema, self.clock.unix_millis()));
+        let Item::Event(queued) = &mut item else {
+            return;
+        };
         queued.scope = super::context::current();
         let mut encoder = Encoder {
-            event: &mut queued,
+            inline: &mut queued.inline,
             overflow: false,
         };
         event.visit_properties(&mut encoder);
-        if encoder.overflow {
-            // The rare allocating path: the whole event goes to the heap.
-            let mut values = Vec::with_capacity(schema.properties.len());
-            event.visit_properties(&mut |index: usize, value: PropertyValue<'_>| {
-                if let Some(v) = Value::from_property(value) {
-                    values.push((index, v));
-                }
-            });
-            queued.len = 0;
-            if !self.attach_spill(&mut queued, values, None) {
-                return;
-            }
+        if encoder.overflow && !self.spill_all(queued, event) {
+            return;
         }
-        self.push(hints, Item::Event(queued));
+        self.push(hints, item);
     }
 
-    /// An event whose values are already owned (`#[instrument_event]` calls).
-    pub(crate) fn emit_owned(
+    /// The rare allocating path of `emit`: a value did not fit the slot, so the whole
+    /// event goes to the heap. `false` (and counted) when over the byte budget.
+    #[cold]
+    #[inline(never)]
+    fn spill_all(&self, queued: &mut QueuedEvent, event: &dyn TelemetryEvent) -> bool {
+        let mut values = Vec::with_capacity(queued.schema.properties.len());
+        event.visit_properties(&mut |index: usize, value: PropertyValue<'_>| {
+            if let Some(v) = Value::from_property(value) {
+                values.push((index, v));
+            }
+        });
+        queued.inline = Inline::EMPTY;
+        self.attach_spill(queued, values, None)
+    }
+
+    /// The event of a finished `#[instrument_event]` call. Its values were encoded when
+    /// the call started; the outcome goes into the slot's trailer when it fits (no
+    /// allocation), else the whole event spills.
+    pub(crate) fn emit_call(
         &self,
         hints: &mut Hints,
         schema: &'static EventSchema,
-        values: Vec<(usize, Value)>,
-        call: Call,
+        function: &'static &'static str,
+        values: CallValues,
+        (duration, outcome, kind): (Duration, Outcome, Option<ObservedKind>),
     ) {
         if self.closed.load(Ordering::Relaxed) || !schema.switch.is_on() {
             self.counters
@@ -382,14 +305,31 @@ impl Shared {
                 .fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if self.denied(schema) {
+        if self.denied(schema) || self.saturated(hints) {
             return;
         }
-        let mut queued = QueuedEvent::new(schema, super::clock::unix_millis());
+        let mut queued = QueuedEvent::new(schema, self.clock.unix_millis());
         queued.scope = super::context::current();
-        if self.attach_spill(&mut queued, values, Some(call)) {
-            self.push(hints, Item::Event(queued));
+        let values = match values.into_inline() {
+            Ok(mut inline) => {
+                if inline.push_call(duration, outcome, kind.as_ref()) {
+                    queued.inline = inline;
+                    queued.function = Some(function);
+                    return self.push(hints, Item::Event(queued));
+                }
+                let mut owned = Vec::new();
+                inline.values_into(false, &mut owned);
+                owned
+            }
+            Err(owned) => owned,
+        };
+        // The rare allocating path: values or error kind too long for the slot.
+        let kind = kind.map(ObservedKind::into_string);
+        let call = Call::new(*function, duration, outcome, kind);
+        if !self.attach_spill(&mut queued, values, Some(call)) {
+            return;
         }
+        self.push(hints, Item::Event(queued));
     }
 
     /// Charges a spill against the byte budget; `false` (and counted) when over it.
@@ -458,6 +398,21 @@ impl Shared {
         }
     }
 
+    /// The last push of this thread failed and the queue is still full: counts the
+    /// drop, so the caller skips the encoding (`push` would fail anyway). Only asked
+    /// after a failed push: reading the queue's head costs a cache miss.
+    #[inline]
+    fn saturated(&self, hints: &Hints) -> bool {
+        if hints.saw_full && self.queue.is_full() {
+            self.counters
+                .caller
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
     /// Consent is denied and the event is not essential: counts the drop. One relaxed
     /// load while consent is not denied.
     #[inline]
@@ -495,7 +450,7 @@ impl Shared {
 mod tests {
     use super::*;
 
-    /// An event for the encoder tests.
+    /// An event for the slot tests.
     #[derive(crate::TelemetryEvent)]
     #[telemetry(name = "test.encoded", crate = "crate")]
     struct Encoded;
@@ -511,46 +466,37 @@ mod tests {
     }
 
     #[test]
-    fn encoding_round_trips_and_spills_what_does_not_fit() {
+    fn inline_values_come_before_spilled_ones_and_the_call_is_found() {
         let schema = <Encoded as TelemetryEvent>::schema();
         let mut q = QueuedEvent::new(schema, 0);
-        let mut enc = Encoder {
-            event: &mut q,
-            overflow: false,
-        };
-        let values = [
-            PropertyValue::UInt(u64::MAX),
-            PropertyValue::Int(-5),
-            PropertyValue::Int(5),
-            PropertyValue::Bool(true),
-            PropertyValue::Absent,
-            PropertyValue::Float(1.5),
-            PropertyValue::Str("menu"),
-            PropertyValue::Str(""),
-        ];
-        for (i, v) in values.iter().enumerate() {
-            enc.property(i, *v);
-        }
-        assert!(!enc.overflow);
+        assert!(q.inline.push(0, PropertyValue::Bool(false)));
+        q.spill = Some(Box::new(Spill {
+            values: vec![(1, Value::from("long"))],
+            call: Some(Call::new(
+                "a::f",
+                Duration::from_millis(3),
+                Outcome::Panicked,
+                None,
+            )),
+            charged: 0,
+        }));
         let mut out = Vec::new();
         q.values(&mut out);
-        assert_eq!(
-            out,
-            [
-                (0, Value::UInt(u64::MAX)),
-                (1, Value::Int(-5)),
-                (2, Value::UInt(5)),
-                (3, Value::Bool(true)),
-                (5, Value::Float(1.5)),
-                (6, Value::from("menu")),
-                (7, Value::from("")),
-            ]
+        assert_eq!(out, [(0, Value::Bool(false)), (1, Value::from("long"))]);
+        let call = q.call().unwrap();
+        assert_eq!((call.function, call.outcome), ("a::f", Outcome::Panicked));
+
+        let mut q = QueuedEvent::new(schema, 0);
+        assert!(q.call().is_none());
+        assert!(q.inline.push(0, PropertyValue::UInt(1)));
+        assert!(
+            q.inline
+                .push_call(Duration::from_millis(2), Outcome::Ok, None)
         );
-        let mut enc = Encoder {
-            event: &mut q,
-            overflow: false,
-        };
-        enc.property(8, PropertyValue::Str(&"x".repeat(INLINE_BYTES)));
-        assert!(enc.overflow);
+        q.function = Some(&"a::g");
+        let mut out = Vec::new();
+        q.values(&mut out);
+        assert_eq!(out, [(0, Value::UInt(1))]);
+        assert_eq!(q.call().unwrap().duration_ms, 2.0);
     }
 }

@@ -11,13 +11,27 @@ use crate::record::Record;
 ///
 /// `write` receives records in emit order, in batches. Return an error to have the
 /// batch counted as failed in [`Stats`](crate::Stats); the writer reports the first
-/// error of each sink on standard error and keeps going.
+/// error of each sink on standard error and keeps going. A sink that can deliver part
+/// of a batch overrides [`send`](Sink::send) to say what became of each record.
 pub trait Sink: Send + 'static {
     /// A short name for error messages, e.g. `jsonl:/var/log/app/events.jsonl`.
     fn name(&self) -> String;
 
     /// Writes a batch of records.
     fn write(&mut self, records: &[Record]) -> io::Result<()>;
+
+    /// Delivers a batch of records and says what became of each of them: how many were
+    /// exported, rejected (dropped as invalid or too large for the destination) or
+    /// failed, and how many requests were retried on the way.
+    ///
+    /// The writer calls this, not [`write`](Sink::write). The default implementation
+    /// calls `write`: `Ok` exports the whole batch, an error fails it. Sinks that can
+    /// lose part of a batch (the HTTP exporters of [`export`](crate::export)) override
+    /// it. The counts of the returned [`Delivery`] add up to `records.len()`; the
+    /// writer counts anything missing as failed.
+    fn send(&mut self, records: &[Record]) -> Delivery {
+        Delivery::from_result(records.len(), self.write(records))
+    }
 
     /// Makes everything written so far durable/visible. Called when the queue is idle,
     /// on `flush()` and on shutdown.
@@ -47,6 +61,149 @@ pub trait Sink: Send + 'static {
             io::ErrorKind::Unsupported,
             "this sink does not accept JSON lines",
         ))
+    }
+}
+
+/// What became of one batch handed to [`Sink::send`].
+///
+/// Every record of the batch is counted once: `exported + rejected + failed` is the
+/// batch's size. `retried` counts requests sent again (after a timeout, a 429 or a
+/// 5xx answer, ...), not events.
+///
+/// ```
+/// use telemetry_core::Delivery;
+///
+/// let mut outcome = Delivery::exported(3);
+/// outcome.merge(Delivery::rejected(1, "event too large"));
+/// assert_eq!((outcome.exported, outcome.rejected, outcome.total()), (3, 1, 4));
+/// assert!(outcome.into_result().is_err());
+/// ```
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// Records the destination accepted.
+    pub exported: u64,
+    /// Records dropped as invalid: too large for the destination, or named invalid
+    /// by it. Sending them again cannot succeed. Counted in
+    /// [`Stats::dropped_rejected`](crate::Stats::dropped_rejected).
+    pub rejected: u64,
+    /// Records that could not be delivered: retries exhausted, the time budget spent,
+    /// or an error that is not retried (bad credentials, a refused request, ...).
+    /// Counted in [`Stats::failed`](crate::Stats::failed).
+    pub failed: u64,
+    /// Of `failed`, the records that can never succeed as sent: the destination
+    /// refused the request itself (e.g. a 400 or a 413 it does not let split). The
+    /// others (connection errors, timeouts, retries exhausted, 401/403 that a fixed
+    /// key would cure) may succeed later; a sink that keeps records for a later
+    /// attempt resends only those.
+    pub permanent: u64,
+    /// Requests sent again after a retryable error. Counted in
+    /// [`Stats::retried`](crate::Stats::retried).
+    pub retried: u64,
+    /// The first problem met: the error that failed records, else the reason records
+    /// were rejected. The writer prints the first one of each sink on standard error.
+    pub error: Option<io::Error>,
+}
+
+impl Delivery {
+    /// All `count` records exported.
+    pub fn exported(count: usize) -> Delivery {
+        Delivery {
+            exported: count as u64,
+            ..Delivery::default()
+        }
+    }
+
+    /// All `count` records failed with `error`.
+    pub fn failed(count: usize, error: io::Error) -> Delivery {
+        Delivery {
+            failed: count as u64,
+            error: Some(error),
+            ..Delivery::default()
+        }
+    }
+
+    /// All `count` records failed with `error`, and can never succeed as sent (see
+    /// [`permanent`](Delivery::permanent)).
+    pub fn failed_permanently(count: usize, error: io::Error) -> Delivery {
+        Delivery {
+            failed: count as u64,
+            permanent: count as u64,
+            error: Some(error),
+            ..Delivery::default()
+        }
+    }
+
+    /// All `count` records rejected as invalid, for `reason`.
+    pub fn rejected(count: usize, reason: impl Into<String>) -> Delivery {
+        Delivery {
+            rejected: count as u64,
+            error: Some(io::Error::new(io::ErrorKind::InvalidData, reason.into())),
+            ..Delivery::default()
+        }
+    }
+
+    /// The outcome of a [`Sink::write`] of `count` records: all exported or all failed.
+    pub fn from_result(count: usize, result: io::Result<()>) -> Delivery {
+        match result {
+            Ok(()) => Delivery::exported(count),
+            Err(e) => Delivery::failed(count, e),
+        }
+    }
+
+    /// Records counted: `exported + rejected + failed`.
+    pub fn total(&self) -> u64 {
+        self.exported + self.rejected + self.failed
+    }
+
+    /// Adds the outcome of another part of the same batch; the first error is kept.
+    pub fn merge(&mut self, other: Delivery) {
+        self.exported += other.exported;
+        self.rejected += other.rejected;
+        self.failed += other.failed;
+        self.permanent += other.permanent;
+        self.retried += other.retried;
+        // A failure is worth more than a rejection in the report.
+        let replace = match (&self.error, &other.error) {
+            (None, Some(_)) => true,
+            (Some(mine), Some(_)) => mine.kind() == io::ErrorKind::InvalidData && other.failed > 0,
+            _ => false,
+        };
+        if replace {
+            self.error = other.error;
+        }
+    }
+
+    /// Makes the counts add up to `count`: records the sink did not account for are
+    /// failed, and counts beyond `count` are trimmed, exported first (a sink that
+    /// claims more than it was given is not trusted with its exports), then rejected,
+    /// then failed.
+    pub fn settle(&mut self, count: usize) {
+        let count = count as u64;
+        let mut excess = self.total().saturating_sub(count);
+        for n in [&mut self.exported, &mut self.rejected, &mut self.failed] {
+            let cut = excess.min(*n);
+            *n -= cut;
+            excess -= cut;
+        }
+        self.failed += count - self.total();
+        self.permanent = self.permanent.min(self.failed);
+    }
+
+    /// `Ok` if every record was exported, else the first error (or a summary of the
+    /// counts when the sink gave none).
+    pub fn into_result(self) -> io::Result<()> {
+        if self.rejected == 0 && self.failed == 0 {
+            return Ok(());
+        }
+        let summary = format!(
+            "{} exported, {} rejected as invalid, {} failed",
+            self.exported, self.rejected, self.failed
+        );
+        Err(match self.error {
+            Some(e) => io::Error::new(e.kind(), format!("{e} ({summary})")),
+            None => io::Error::other(summary),
+        })
     }
 }
 

@@ -4,9 +4,17 @@
 //! and by bytes, to the sinks.
 //!
 //! When the queue is empty the writer yields a few times, then announces that it
-//! sleeps (`Shared::sleeping`) and parks with a timeout that grows from 1 ms to
-//! [`MAX_IDLE`]: emitting threads never pay a wake-up for sporadic events, and wake it
-//! only when the queue fills up (see `queue.rs`).
+//! sleeps (`Shared::sleeping`) and parks for [`MAX_IDLE`]: emitting threads never pay a
+//! wake-up for sporadic events, and wake it only when the queue fills up (see
+//! `queue.rs`).
+//!
+//! The nap is fixed rather than short after a burst and growing: a nap starting at
+//! 1 ms would wake the writer hundreds of times a second for an application emitting
+//! every few milliseconds, each time for a handful of events, and every look at an
+//! empty queue reads the tail index that emitting threads update with a CAS. With a
+//! fixed nap the writer wakes at most 20 times a second while traffic is sparse. (The
+//! cost of a sporadic emit was the same both ways on the benchmark machine, see
+//! BENCHMARKS.md: the saving is the writer's CPU time and wake-ups.)
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -14,22 +22,23 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::context::ContextOverride;
+use super::inline::CallRef;
 use super::jsonl::LineWriter;
 use super::pii::PiiPolicy;
 use super::policy::Consent;
 use super::queue::{Control, Identify, Item, QueuedEvent, Shared, WriterCounters};
-use super::sink::Sink;
+use super::sink::{Delivery, Sink};
 use crate::record::{Context, RECORD_FORMAT, Record, RecordKind, Timestamp};
+use crate::schema::Pii;
 use crate::value::{Properties, Value};
 
 /// Most records written in one batch.
 const MAX_BATCH: usize = 512;
 /// Most (estimated) bytes in one batch.
 const MAX_BATCH_BYTES: usize = 1 << 20;
-/// Longest nap of an idle writer: the most an event waits before being written when
-/// traffic is too sparse to wake the writer.
+/// The nap of an idle writer: the most an event waits before being written when
+/// traffic is too sparse to wake the writer (`flush` and shutdown wake it at once).
 pub(super) const MAX_IDLE: Duration = Duration::from_millis(50);
-const MIN_IDLE: Duration = Duration::from_millis(1);
 /// Yields before parking: a burst that pauses briefly does not cost a park/unpark.
 const SPIN_YIELDS: u32 = 16;
 
@@ -77,45 +86,73 @@ struct Direct {
     writer: LineWriter,
     lines: Vec<u8>,
     count: usize,
-    kept: Vec<(usize, Value)>,
 }
 
-/// UUID v7 ids, stamped on the writer from the event's timestamp.
+/// UUID v7 ids, stamped on the writer from the event's timestamp, increasing in the
+/// order the writer takes events (RFC 9562, section 6.2, method 2: monotonic random).
 ///
 /// `Uuid::now_v7()` reads the clock and asks the OS for random bytes on every call
-/// (a `getrandom` syscall here), which capped the writer's throughput. The 74 bits
-/// after the timestamp come instead from splitmix64 of a counter (a bijection, so ids
-/// of one writer never collide) plus 10 bits of a per-writer random seed.
+/// (a `getrandom` syscall here), which capped the writer's throughput. Instead, the
+/// first id of each millisecond takes 64 random-looking bits (splitmix64 of a counter
+/// from a per-writer random seed) as the low bits of its 74-bit random field, and the
+/// next ids of that millisecond add one: ids of one writer are strictly increasing, so
+/// never collide, and two writers collide only if their 64-bit draws for the same
+/// millisecond meet. An event stamped earlier than the previous one (the coarse clock
+/// read by two threads, a [`ManualClock`](crate::ManualClock) set back) keeps the
+/// previous id's millisecond, as the RFC allows, so ids still sort in write order.
 struct IdGenerator {
     seed: u64,
     next: u64,
+    /// Millisecond of the last id (48 bits).
+    last_millis: u64,
+    /// The 74-bit random field of the last id.
+    last_random: u128,
 }
+
+/// The UUID v7 `rand_a` + `rand_b` fields: 74 bits.
+const RANDOM_BITS: u32 = 74;
 
 impl IdGenerator {
     fn new() -> IdGenerator {
         let random = uuid::Uuid::now_v7().as_u128();
-        IdGenerator {
+        let mut ids = IdGenerator {
             seed: random as u64,
             next: (random >> 64) as u64,
-        }
+            last_millis: 0,
+            last_random: 0,
+        };
+        // Random from the first id on, even for events stamped at the epoch.
+        ids.last_random = ids.draw();
+        ids
     }
 
-    fn id(&mut self, unix_millis: u64) -> uuid::Uuid {
+    /// splitmix64 of the next counter value.
+    fn draw(&mut self) -> u128 {
         self.next = self.next.wrapping_add(1);
         let mut z = self.next.wrapping_add(self.seed);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        // The builder keeps the low 4 bits of byte 0, byte 1, the low 6 bits of byte 2
-        // and bytes 3..10 (the rest is version and variant): all 64 bits of `z` fit.
-        let z = z.to_be_bytes();
-        let seed = self.seed.to_be_bytes();
-        let mut bytes = [0u8; 10];
-        bytes[0] = (seed[0] & 0x0c) | (z[0] >> 6);
-        bytes[1] = seed[1];
-        bytes[2] = z[0] & 0x3f;
-        bytes[3..].copy_from_slice(&z[1..]);
-        uuid::Builder::from_unix_timestamp_millis(unix_millis, &bytes).into_uuid()
+        u128::from(z ^ (z >> 31))
+    }
+
+    fn id(&mut self, unix_millis: u64) -> uuid::Uuid {
+        let millis = unix_millis.min((1 << 48) - 1);
+        if millis > self.last_millis {
+            self.last_millis = millis;
+            self.last_random = self.draw();
+        } else {
+            self.last_random += 1;
+            if self.last_random >> RANDOM_BITS != 0 {
+                // 2^74 - 2^64 ids in one millisecond: borrow the next one.
+                self.last_millis += 1;
+                self.last_random = self.draw();
+            }
+        }
+        let rand_a = self.last_random >> 62;
+        let rand_b = self.last_random & ((1 << 62) - 1);
+        uuid::Uuid::from_u128(
+            u128::from(self.last_millis) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b,
+        )
     }
 }
 
@@ -147,12 +184,12 @@ impl Writer {
         shared: Arc<Shared>,
         options: Options,
     ) -> Writer {
+        let last_activity = shared.clock.unix_millis();
         let direct =
             (!sinks.is_empty() && sinks.iter().all(|s| s.accepts_json_lines())).then(|| Direct {
                 writer: LineWriter::new(&context),
                 lines: Vec::with_capacity(MAX_BATCH_BYTES),
                 count: 0,
-                kept: Vec::new(),
             });
         Writer {
             direct,
@@ -180,7 +217,7 @@ impl Writer {
             applied: None,
             session_timeout: options.session_timeout,
             sampling: options.sampling,
-            last_activity: super::clock::unix_millis(),
+            last_activity,
         }
     }
 
@@ -273,7 +310,6 @@ impl Writer {
     /// Runs until shutdown closes the queue and it is empty.
     pub(super) fn run(mut self) {
         let shared = Arc::clone(&self.shared);
-        let mut idle = MIN_IDLE;
         let mut yields = 0;
         let mut last_stats = Instant::now();
         loop {
@@ -298,7 +334,6 @@ impl Writer {
                 // The queue is empty: make what was read visible.
                 self.write_batch();
                 self.flush_sinks();
-                idle = MIN_IDLE;
                 yields = 0;
             }
             if let Some(every) = self.stats_interval
@@ -324,6 +359,10 @@ impl Writer {
                 self.sync_consent();
                 self.discard_undecided();
                 self.write_batch();
+                if self.stats_interval.is_some() {
+                    // The totals, so the output ends with its own accounting.
+                    self.write_stats();
+                }
                 self.flush_sinks();
                 for ack in acks {
                     let _ = ack.send(());
@@ -343,8 +382,7 @@ impl Writer {
             // both sides) and may wake us.
             shared.sleeping.0.store(true, Ordering::SeqCst);
             if shared.queue.is_empty() && !shared.closed.load(Ordering::SeqCst) {
-                std::thread::park_timeout(idle);
-                idle = (idle * 2).min(MAX_IDLE);
+                std::thread::park_timeout(MAX_IDLE);
             }
             shared.sleeping.0.store(false, Ordering::SeqCst);
         }
@@ -384,8 +422,6 @@ impl Writer {
         }
         let sample_rate = (rate < 1.0).then_some(rate);
         self.touch_session(event.unix_millis);
-        self.values.clear();
-        event.values(&mut self.values);
         let id = self.ids.id(event.unix_millis);
         if let Some(direct) = &mut self.direct {
             let scope = event.scope.as_ref();
@@ -404,29 +440,44 @@ impl Writer {
                 self.applied = Some((self.context_generation, scope.cloned()));
             }
             let schema = event.schema;
-            direct.kept.clear();
-            for (index, value) in self.values.drain(..) {
-                let Some(property) = schema.properties.get(index) else {
-                    continue;
-                };
-                if let Some(value) = self.pii.apply(property.pii, value) {
-                    direct.kept.push((index, value));
-                }
-            }
-            let call = event.spill.as_ref().and_then(|s| s.call.as_ref());
+            let pii = &self.pii;
             direct.writer.sample_rate = sample_rate;
+            // Straight from the slot to the line: values without personal data are
+            // never copied; the others go through the PII policy as `Value`s.
             direct.writer.line(
                 &mut direct.lines,
                 id,
                 event.unix_millis,
                 schema,
-                &direct.kept,
-                call,
+                event.call().as_ref(),
+                |json| {
+                    let has_call = event.function.is_some();
+                    for (index, value) in event.inline.values(has_call) {
+                        match schema.properties.get(index).map(|p| p.pii) {
+                            Some(Pii::None) => json.value(index, value),
+                            Some(declared) => {
+                                if let Some(value) = pii.apply(declared, value.to_value()) {
+                                    json.owned(index, &value);
+                                }
+                            }
+                            None => {}
+                        }
+                    }
+                    for (index, value) in event.spill.iter().flat_map(|s| &s.values) {
+                        if let Some(property) = schema.properties.get(*index)
+                            && let Some(value) = pii.apply(property.pii, value.clone())
+                        {
+                            json.owned(*index, &value);
+                        }
+                    }
+                },
             );
             direct.count += 1;
             self.batch_bytes = direct.lines.len();
             return;
         }
+        self.values.clear();
+        event.values(&mut self.values);
         let context = merged(&self.context, event.scope.as_deref());
         let mut record = record_for(event, id, &mut self.values, context, &self.pii);
         record.sample_rate = sample_rate;
@@ -446,16 +497,19 @@ impl Writer {
             ("dropped_sampled_out", s.dropped_sampled_out),
             ("dropped_no_consent", s.dropped_no_consent),
             ("failed", s.failed),
+            ("dropped_rejected", s.dropped_rejected),
+            ("retried", s.retried),
             ("written_bytes", s.written_bytes),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), Value::UInt(v)))
         .collect();
+        let unix_millis = self.shared.clock.unix_millis();
         let record = Record {
             format: RECORD_FORMAT,
             kind: RecordKind::Stats,
-            id: uuid::Uuid::now_v7(),
-            timestamp: Timestamp::now(),
+            id: self.ids.id(unix_millis),
+            timestamp: Timestamp::from_unix_millis(unix_millis),
             name: super::STATS_RECORD_NAME.to_owned(),
             version: 1,
             properties: Properties(properties),
@@ -511,8 +565,9 @@ impl Writer {
                 return;
             }
             let lines = &direct.lines;
-            deliver(&mut self.sinks, counters, direct.count, |sink| {
-                sink.write_json_lines(lines)
+            let count = direct.count;
+            deliver(&mut self.sinks, counters, count, |sink| {
+                Delivery::from_result(count, sink.write_json_lines(lines))
             });
             direct.lines.clear();
             direct.count = 0;
@@ -522,7 +577,7 @@ impl Writer {
             }
             let batch = &self.batch;
             deliver(&mut self.sinks, counters, batch.len(), |sink| {
-                sink.write(batch)
+                sink.send(batch)
             });
             self.batch.clear();
         }
@@ -538,19 +593,39 @@ impl Writer {
     }
 }
 
-/// Hands one batch of `count` events to every sink with `write`, and accounts for it:
-/// exported if every sink took it, failed otherwise, and the bytes each sink wrote.
+/// Hands one batch of `count` events to every sink with `send`, and accounts for it.
+///
+/// With several sinks an event counts as exported only if every sink exported it, so
+/// the batch is settled conservatively: `failed` is the most any sink failed,
+/// `rejected` the most any sink rejected (within what is left), and the rest is
+/// exported, never more than any sink exported. Retried requests add up; the bytes
+/// each sink wrote are counted too.
 fn deliver(
     sinks: &mut [SinkState],
     counters: &WriterCounters,
     count: usize,
-    mut write: impl FnMut(&mut dyn Sink) -> std::io::Result<()>,
+    mut send: impl FnMut(&mut dyn Sink) -> Delivery,
 ) {
-    let mut ok = true;
+    let total = count as u64;
+    let (mut failed, mut rejected, mut retried) = (0u64, 0u64, 0u64);
     for state in sinks {
-        if let Err(e) = guarded(|| write(state.sink.as_mut())) {
-            ok = false;
-            state.report("writing", &e);
+        let sink = &mut state.sink;
+        let mut outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| send(sink.as_mut())))
+                .unwrap_or_else(|_| {
+                    Delivery::failed(count, std::io::Error::other("the sink panicked"))
+                });
+        outcome.settle(count);
+        failed = failed.max(outcome.failed);
+        rejected = rejected.max(outcome.rejected);
+        retried += outcome.retried;
+        if let Some(e) = &outcome.error {
+            let what = if outcome.failed > 0 {
+                "writing"
+            } else {
+                "delivering (events rejected as invalid)"
+            };
+            state.report(what, e);
         }
         let now = state.sink.bytes_written();
         counters
@@ -558,12 +633,14 @@ fn deliver(
             .fetch_add(now.saturating_sub(state.bytes), Ordering::Relaxed);
         state.bytes = now;
     }
-    let counter = if ok {
-        &counters.exported
-    } else {
-        &counters.failed
-    };
-    counter.fetch_add(count as u64, Ordering::Relaxed);
+    let rejected = rejected.min(total - failed);
+    let exported = total - failed - rejected;
+    counters.exported.fetch_add(exported, Ordering::Relaxed);
+    counters.failed.fetch_add(failed, Ordering::Relaxed);
+    counters
+        .dropped_rejected
+        .fetch_add(rejected, Ordering::Relaxed);
+    counters.retried.fetch_add(retried, Ordering::Relaxed);
 }
 
 /// Runs a sink call, turning a panic into an error: a buggy sink must neither stop the
@@ -617,7 +694,7 @@ fn merged(base: &Context, scope: Option<&ContextOverride>) -> Context {
 /// The record for a queued event: declared personal data handling applied, context
 /// attached, id stamped.
 fn record_for(
-    mut event: QueuedEvent,
+    event: QueuedEvent,
     id: uuid::Uuid,
     values: &mut Vec<(usize, Value)>,
     context: Context,
@@ -642,7 +719,7 @@ fn record_for(
         version: schema.version,
         properties: Properties(properties),
         context,
-        call: event.spill.take().and_then(|s| s.call),
+        call: event.call().map(CallRef::to_call),
         sample_rate: None,
     }
 }
@@ -662,5 +739,27 @@ mod tests {
         }
         let (secs, nanos) = ids.id(1_700_000_000_123).get_timestamp().unwrap().to_unix();
         assert_eq!((secs, nanos), (1_700_000_000, 123_000_000));
+        let id = ids.id(1_700_000_000_124);
+        assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(id.get_timestamp().unwrap().to_unix().1, 124_000_000);
+    }
+
+    #[test]
+    fn ids_increase_in_write_order_even_when_the_clock_goes_back() {
+        let mut ids = IdGenerator::new();
+        let mut last = ids.id(1_000);
+        for millis in [1_000, 1_000, 1_001, 999, 5, 1_001, 2_000, 2_000, 1_500] {
+            let id = ids.id(millis);
+            assert!(id > last, "{id} after {last}");
+            assert!(id.to_string() > last.to_string());
+            last = id;
+        }
+        // Went back: the id keeps the latest millisecond seen.
+        let (secs, nanos) = last.get_timestamp().unwrap().to_unix();
+        assert_eq!((secs, nanos), (2, 0));
+
+        // Two writers stamping events at the epoch (a manual clock) still differ.
+        let (mut a, mut b) = (IdGenerator::new(), IdGenerator::new());
+        assert_ne!(a.id(0), b.id(0));
     }
 }

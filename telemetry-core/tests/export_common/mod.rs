@@ -1,0 +1,183 @@
+//! Helpers shared by the vendor exporters' contract tests: records to send and a fast
+//! retry policy.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use telemetry_core::export::{HttpExporter, Vendor};
+use telemetry_core::{Record, Sink};
+use telemetry_test_support::http::{HttpServer, RecordedRequest, Reply};
+
+/// An event record for `user` (none: anonymous) with the given properties.
+pub(crate) fn event(name: &str, user: Option<&str>, properties: Value) -> Record {
+    let session = uuid::Uuid::now_v7().to_string();
+    let mut context = json!({
+        "app_name": "shop",
+        "app_version": "1.2.0",
+        "anonymous_id": "anon-4f1c2d",
+        "session_id": session,
+        "os": "linux",
+        "arch": "x86_64",
+        "locale": "en-GB",
+    });
+    if let Some(user) = user {
+        context["user_id"] = user.into();
+    }
+    let line = json!({
+        "format": 1,
+        "type": "event",
+        "id": uuid::Uuid::now_v7().to_string(),
+        "timestamp": "2026-11-25T18:41:11.123Z",
+        "name": name,
+        "version": 1,
+        "properties": properties,
+        "context": context,
+    });
+    Record::from_json(&line.to_string()).expect("a valid record")
+}
+
+/// `n` events `cart.item_added` numbered by their `dish_id` property.
+pub(crate) fn events(n: usize) -> Vec<Record> {
+    (0..n)
+        .map(|i| {
+            event(
+                "cart.item_added",
+                Some("user-20391"),
+                json!({"dish_id": i, "price_cents": 1250, "source": "menu"}),
+            )
+        })
+        .collect()
+}
+
+/// Small waits so retry tests finish quickly; `max_retries` retries.
+pub(crate) fn fast<V: Vendor>(exporter: HttpExporter<V>, max_retries: u32) -> HttpExporter<V> {
+    exporter
+        .max_retries(max_retries)
+        .backoff(Duration::from_millis(1), Duration::from_millis(10))
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+}
+
+/// The request body as JSON.
+pub(crate) fn json_body(request: &RecordedRequest) -> Value {
+    serde_json::from_slice(&request.body)
+        .unwrap_or_else(|e| panic!("the request body is not JSON ({e}): {}", request.text()))
+}
+
+/// The ids of `records`, as strings.
+pub(crate) fn ids(records: &[Record]) -> Vec<String> {
+    records.iter().map(|r| r.id.to_string()).collect()
+}
+
+/// Builds the exporter under test, sending to `server`, with `max_retries` retries.
+pub(crate) type Make<V> = dyn Fn(&HttpServer, u32) -> HttpExporter<V>;
+/// Reads the event ids a request carries, in order.
+pub(crate) type IdsOf = fn(&RecordedRequest) -> Vec<String>;
+
+/// Two 503 answers, then success: three requests with the same ids, all exported.
+pub(crate) fn retries_on_503_then_succeeds<V: Vendor>(make: &Make<V>, ids_of: IdsOf) {
+    let server = HttpServer::start(vec![Reply::status(503), Reply::status(503)]);
+    let records = events(3);
+    let outcome = make(&server, 5).send(&records);
+    assert_eq!(
+        (outcome.exported, outcome.failed, outcome.retried),
+        (3, 0, 2)
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert_eq!(ids_of(request), ids(&records), "same ids on every attempt");
+    }
+}
+
+/// Each of `replies` is answered once, never retried, and fails the batch.
+pub(crate) fn no_retry_on<V: Vendor>(make: &Make<V>, replies: Vec<Reply>, secret: &str) {
+    for reply in replies {
+        let status = reply.status;
+        let server = HttpServer::start(vec![reply]);
+        let mut exporter = make(&server, 5);
+        let debug = format!("{exporter:?}");
+        assert!(
+            !debug.contains(secret),
+            "Debug shows the credential: {debug}"
+        );
+        let outcome = exporter.send(&events(2));
+        assert_eq!(server.requests().len(), 1, "status {status}");
+        assert_eq!(
+            (outcome.exported, outcome.failed, outcome.retried),
+            (0, 2, 0),
+            "status {status}"
+        );
+        let error = outcome.error.expect("an error").to_string();
+        assert!(error.contains(&status.to_string()), "{error}");
+        assert!(!error.contains(secret), "the credential leaked: {error}");
+    }
+}
+
+/// A 429 with `Retry-After: 3` delays the retry by at least about 3 s.
+pub(crate) fn waits_for_retry_after<V: Vendor>(make: &Make<V>) {
+    let server = HttpServer::start(vec![Reply::status(429).header("Retry-After", "3")]);
+    let outcome = make(&server, 3).send(&events(1));
+    assert_eq!((outcome.exported, outcome.retried), (1, 1));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let waited = requests[1].received_at - requests[0].received_at;
+    assert!(waited >= Duration::from_millis(2900), "waited {waited:?}");
+}
+
+/// Always 503: exactly `1 + max_retries` requests, then the batch fails.
+pub(crate) fn max_retries_is_exact<V: Vendor>(make: &Make<V>) {
+    let server = HttpServer::with_default(vec![], Reply::status(503));
+    let outcome = make(&server, 3).send(&events(2));
+    assert_eq!(server.requests().len(), 4);
+    assert_eq!(
+        (outcome.exported, outcome.failed, outcome.retried),
+        (0, 2, 3)
+    );
+    assert_eq!(outcome.permanent, 0, "retries exhausted may succeed later");
+}
+
+/// A server that accepts and never answers: cut off by the timeout, retried once,
+/// failed.
+pub(crate) fn silent_server_is_cut_off<V: Vendor>(make: &Make<V>) {
+    let server = HttpServer::with_default(vec![], Reply::never());
+    let mut exporter = make(&server, 1).timeout(Duration::from_millis(300));
+    let outcome = exporter.send(&events(2));
+    assert_eq!((outcome.exported, outcome.failed), (0, 2));
+    assert_eq!(server.requests().len(), 2, "one request and one retry");
+    let error = outcome.error.expect("an error").to_string();
+    assert!(error.contains("timeout"), "{error}");
+}
+
+/// The server takes at most 2 events per request and answers 413 above: the batch is
+/// split until it fits, each event accepted once, in order.
+pub(crate) fn splits_on_413<V: Vendor>(make: &Make<V>, ids_of: IdsOf) {
+    let server = HttpServer::with_handler(move |request, _| {
+        if ids_of(request).len() > 2 {
+            Reply::status(413)
+        } else {
+            Reply::json(200, "{}")
+        }
+    });
+    let records = events(5);
+    let outcome = make(&server, 0).send(&records);
+    assert_eq!(
+        (outcome.exported, outcome.failed, outcome.retried),
+        (5, 0, 0)
+    );
+    let accepted: Vec<String> = server
+        .requests()
+        .iter()
+        .map(ids_of)
+        .filter(|ids| ids.len() <= 2)
+        .flatten()
+        .collect();
+    assert_eq!(accepted, ids(&records));
+}
+
+/// The pipeline is process-global: tests that call `init` take this lock.
+pub(crate) fn pipeline_lock() -> std::sync::MutexGuard<'static, ()> {
+    static PIPELINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    PIPELINE.lock().unwrap_or_else(|e| e.into_inner())
+}
