@@ -1,4 +1,4 @@
-//! A month of a food-delivery app, simulated, with typed telemetry.
+//! Five weeks of a food-delivery app, simulated, with typed telemetry.
 //!
 //! ```text
 //! cargo run --example food_delivery [-- <output folder> [seed] [customers]]

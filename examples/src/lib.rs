@@ -1,8 +1,10 @@
 //! A food-delivery marketplace, simulated, to show `telemetry-core` at work.
 //!
-//! A few hundred customers use the app for a month: they search, open menus, fill
-//! carts, try coupons, sign in, pay (and sometimes fail to), get their food and rate
-//! it. Every step is a typed event from [`events`], sent with `telemetry_core::emit!`,
+//! A few hundred customers use the app for five weeks: they arrive over time, some
+//! give up after a few days, and the others search, open menus, fill carts, try
+//! coupons, sign in, pay (and sometimes fail to), get their food and rate it. A
+//! `telemetry_core::ManualClock` moves through the simulated days and stamps the
+//! events, so the records span the five weeks and the run takes seconds. Every step is a typed event from [`events`], sent with `telemetry_core::emit!`,
 //! and the run produces what a product team gets from the library:
 //!
 //! - `events.jsonl`: the records, one JSON object per line, with personal data already
@@ -29,7 +31,7 @@ use events::{
     CartItemAdded, CheckoutStarted, PaymentAttempted, PaymentCompleted, PaymentFailed,
     RestaurantViewed, SearchPerformed, UserSignedIn,
 };
-pub use sim::{Customer, DAYS, customers};
+pub use sim::{Customer, DAYS, FIRST_DAY, customers};
 
 /// Seed used by the example when none is given.
 pub const DEFAULT_SEED: u64 = 42;

@@ -3,15 +3,20 @@
 //! always gives the same story.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use fastrand::Rng;
-use telemetry_core::{Config, Consent, emit, instrument_event};
+use telemetry_core::{Config, Consent, ManualClock, emit, instrument_event};
 
 use crate::events::*;
 
-/// Number of simulated days.
-pub const DAYS: u32 = 30;
+/// Number of simulated days: five weeks.
+pub const DAYS: u32 = 35;
+
+/// The first simulated day, 2026-10-05 (a Monday), as days since 1970-01-01. Events
+/// are stamped by a [`ManualClock`] moved through the simulated days, not by the
+/// machine's clock.
+pub const FIRST_DAY: u64 = 20_731;
 
 /// `app_name` and `app_version` of every record.
 const APP_NAME: &str = "food-delivery";
@@ -96,6 +101,8 @@ pub struct Customer {
     install_day: u32,
     /// Probability to open the app on any later day.
     open_rate: f64,
+    /// Last day the customer opens the app: some give up after a few days (churn).
+    last_day: u32,
     /// Payment method tried first.
     preferred_method: PaymentMethod,
     /// Probability to go from a menu to the cart.
@@ -127,6 +134,8 @@ pub fn customers(seed: u64, count: usize) -> Vec<Customer> {
                     (PaymentMethod::CashOnDelivery, 10),
                 ],
             );
+            // Customers arrive over the whole period, more in the first weeks.
+            let install_day = (rng.f64().powf(1.3) * f64::from(DAYS - 2)) as u32;
             Customer {
                 user_id: format!("user-{:05}", i + 1),
                 device_id: format!("device-{:016x}", rng.u64(..)),
@@ -147,8 +156,14 @@ pub fn customers(seed: u64, count: usize) -> Vec<Customer> {
                         (SignInMethod::PhoneOtp, 25),
                     ],
                 ),
-                install_day: rng.u32(..DAYS - 2),
-                open_rate: 0.05 + rng.f64() * 0.2,
+                install_day,
+                open_rate: 0.08 + rng.f64() * 0.3,
+                // Four in ten churn within two weeks of installing.
+                last_day: if rng.f64() < 0.4 {
+                    install_day + rng.u32(1..14)
+                } else {
+                    DAYS
+                },
                 preferred_method,
                 appetite: 0.45 + rng.f64() * 0.35,
             }
@@ -234,10 +249,12 @@ pub(crate) fn simulate(
     seed: u64,
     users: usize,
 ) -> Result<Totals, Box<dyn std::error::Error>> {
+    let first_day = UNIX_EPOCH + Duration::from_secs(FIRST_DAY * 86_400);
     let mut sim = Sim {
         rng: Rng::with_seed(seed),
         restaurants: Vec::new(),
         next_order_id: 10_001,
+        clock: ManualClock::new(first_day),
     };
     sim.restaurants = (0..40u64)
         .map(|i| {
@@ -266,12 +283,22 @@ pub(crate) fn simulate(
     for day in 0..DAYS {
         for state in &mut states {
             let c = &state.customer;
-            let opens =
-                day == c.install_day || (day > c.install_day && sim.rng.f64() < c.open_rate);
+            let opens = day == c.install_day
+                || (day > c.install_day && day <= c.last_day && sim.rng.f64() < c.open_rate);
             if !opens {
                 continue;
             }
+            // Sessions start between 07:00 and 21:00 UTC of the simulated day (and end,
+            // delivery and rating included, before midnight).
+            let start = Duration::from_secs(u64::from(day) * 86_400 + 7 * 3600)
+                + Duration::from_millis(sim.rng.u64(..14 * 3_600_000));
+            sim.clock.set(first_day + start);
+            // Every session is a process of its own here: its pipeline counters
+            // (`telemetry.stats` records, sent at shutdown) would only add noise to the
+            // simulated data, so they are off.
             let mut config = Config::new(APP_NAME, APP_VERSION)
+                .clock(sim.clock.clone())
+                .stats_interval(None)
                 .jsonl(events_path)
                 .pii_secret(PII_SECRET)
                 .anonymous_id(&c.device_id)
@@ -307,11 +334,19 @@ struct Sim {
     rng: Rng,
     restaurants: Vec<Restaurant>,
     next_order_id: u64,
+    /// The simulated time, which stamps the events.
+    clock: ManualClock,
 }
 
 impl Sim {
     fn chance(&mut self, p: f64) -> bool {
         self.rng.f64() < p
+    }
+
+    /// The customer takes between `min` and `max` seconds before the next action.
+    fn pause(&mut self, min: u64, max: u64) {
+        let ms = self.rng.u64(min * 1000..=max * 1000);
+        self.clock.advance(Duration::from_millis(ms));
     }
 
     /// One app session of a customer on `day`.
@@ -335,12 +370,14 @@ impl Sim {
         let order_again = state.orders.last().filter(|_| self.rng.f64() < 0.3);
         let reordered = order_again.is_some();
         if let Some(previous) = order_again {
+            self.pause(2, 10);
             emit!(OrderAgainUsed {
                 previous_order_id: previous.order_id,
                 days_since_order: day - previous.day,
                 items: previous.lines.len() as u32,
             });
             for line in &previous.lines {
+                self.pause(1, 4);
                 emit!(CartItemAdded {
                     restaurant_id: line.restaurant_id,
                     dish_id: line.dish_id,
@@ -378,6 +415,7 @@ impl Sim {
         if !self.chance(0.72) {
             return;
         }
+        self.pause(5, 45);
         let shown = &self.restaurants[r];
         emit!(RestaurantViewed {
             restaurant_id: shown.id,
@@ -402,6 +440,7 @@ impl Sim {
             } else {
                 self.rng.u32(2..40)
             };
+            self.pause(3, 25);
             emit!(SearchPerformed {
                 query,
                 query_length: query.chars().count() as u32,
@@ -441,6 +480,7 @@ impl Sim {
                 price_cents,
                 quantity: if self.chance(0.8) { 1 } else { 2 },
             };
+            self.pause(10, 60);
             emit!(CartItemAdded {
                 restaurant_id: line.restaurant_id,
                 dish_id: line.dish_id,
@@ -459,6 +499,7 @@ impl Sim {
             .iter()
             .map(|l| u64::from(l.price_cents * l.quantity))
             .sum();
+        self.pause(10, 60);
         let abandon = |last_step| {
             emit!(CartAbandoned {
                 items,
@@ -500,6 +541,7 @@ impl Sim {
                 abandon(CartStep::Cart);
                 return;
             }
+            self.pause(20, 90);
             let c = &state.customer;
             emit!(UserSignedIn {
                 method: c.sign_in,
@@ -513,6 +555,7 @@ impl Sim {
 
         let order_id = self.next_order_id;
         self.next_order_id += 1;
+        self.pause(5, 30);
         emit!(CheckoutStarted {
             order_id,
             items,
@@ -529,13 +572,16 @@ impl Sim {
             .saturating_sub(u64::from(discount_cents));
         let mut method = state.customer.preferred_method;
         for attempt in 1..=3 {
+            self.pause(10, 45);
             emit!(PaymentAttempted {
                 order_id,
                 method,
                 amount_cents,
                 attempt,
             });
-            match self.charge(method, amount_cents, attempt) {
+            let charged = self.charge(method, amount_cents, attempt);
+            self.pause(1, 4);
+            match charged {
                 Ok(()) => {
                     emit!(PaymentCompleted {
                         order_id,
@@ -630,6 +676,8 @@ impl Sim {
         let promised_minutes = 25 + 5 * self.rng.u32(..5);
         let delivery_minutes = (promised_minutes + self.rng.u32(..22)).saturating_sub(8);
         let late = delivery_minutes > promised_minutes;
+        self.clock
+            .advance(Duration::from_secs(u64::from(delivery_minutes) * 60));
         emit!(OrderDelivered {
             order_id,
             delivery_minutes,
@@ -637,6 +685,7 @@ impl Sim {
             late,
         });
         if self.chance(0.35) {
+            self.pause(60, 3600);
             let stars = if late {
                 1 + self.rng.u32(..4)
             } else {

@@ -286,3 +286,41 @@ fn customers_are_reproducible_and_distinct() {
             .all(|(x, y)| x.email == y.email && x.device_id == y.device_id)
     );
 }
+
+/// The simulated clock spreads the records over the five simulated weeks: customers
+/// arrive on many days, come back on later days, and some stop coming.
+#[test]
+fn records_span_the_simulated_weeks() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), 7, 150);
+    let (_, records, _) = read(dir.path());
+    let day = |r: &Record| r.timestamp.unix_millis() / 86_400_000;
+    let first = records.iter().map(day).min().unwrap();
+    let last = records.iter().map(day).max().unwrap();
+    assert_eq!(first, examples::FIRST_DAY, "starts on 2026-10-05");
+    assert!(
+        last < examples::FIRST_DAY + u64::from(examples::DAYS),
+        "ends within the simulated days"
+    );
+    assert!(last - first >= 28, "spans {} days only", last - first + 1);
+    // Per device: the days it was used on.
+    let mut days: HashMap<&str, HashSet<u64>> = HashMap::new();
+    for r in &records {
+        let device = r.context.anonymous_id.as_deref().unwrap();
+        days.entry(device).or_default().insert(day(r));
+    }
+    let returning = days.values().filter(|d| d.len() >= 3).count();
+    assert!(returning * 3 > days.len(), "too few come back: {returning}");
+    let first_days: HashSet<u64> = days.values().map(|d| *d.iter().min().unwrap()).collect();
+    assert!(
+        first_days.len() >= 20,
+        "arrivals on {} days only",
+        first_days.len()
+    );
+    // Some customers stop: their last day is more than two weeks before the end.
+    let gone = days
+        .values()
+        .filter(|d| *d.iter().max().unwrap() + 14 < last)
+        .count();
+    assert!(gone > 0, "nobody churned");
+}

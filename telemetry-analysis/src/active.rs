@@ -1,10 +1,10 @@
 //! Active users (DAU, WAU, MAU, stickiness), retention by cohort, churn.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::date;
+use crate::{Map, date, whole};
 
 /// Active users per day, for every group of `--by` (one group `""` without it).
 #[derive(Debug, Clone, Serialize)]
@@ -21,7 +21,7 @@ pub struct ActiveUsers {
 /// days, the day included); a user counts once per window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DayActivity {
-    /// `YYYY-MM-DD`, UTC.
+    /// `YYYY-MM-DD`, in the report's time zone.
     #[serde(serialize_with = "serialize_day")]
     pub day: u32,
     /// Users active that day.
@@ -54,19 +54,19 @@ pub struct GroupActivity {
 }
 
 /// Counts, per day of `range`, users active that day and within the 7 and 30 days
-/// ending that day.
+/// ending that day; each user counts with its weight.
 fn series<'a>(
-    users: impl Iterator<Item = &'a BTreeSet<u32>>,
+    users: impl Iterator<Item = (&'a Vec<u32>, f64)>,
     (first, last): (u32, u32),
 ) -> Vec<DayActivity> {
     let n = (last - first + 1) as usize;
-    let mut dau = vec![0u64; n];
-    // Difference arrays: +1 where a user's window coverage starts, -1 after it ends.
-    let mut wau = vec![0i64; n + 1];
-    let mut mau = vec![0i64; n + 1];
-    for days in users {
+    let mut dau = vec![0f64; n];
+    // Difference arrays: +w where a user's window coverage starts, -w after it ends.
+    let mut wau = vec![0f64; n + 1];
+    let mut mau = vec![0f64; n + 1];
+    for (days, weight) in users {
         for &d in days {
-            dau[(d - first) as usize] += 1;
+            dau[(d - first) as usize] += weight;
         }
         for (span, diff) in [(7u32, &mut wau), (30u32, &mut mau)] {
             // Union of [d, d + span - 1] over the user's days, clipped to the range.
@@ -75,44 +75,53 @@ fn series<'a>(
                 let start = covered_to.map_or(d, |c| c.max(d));
                 let end = (d + span).min(last + 1);
                 if end > start {
-                    diff[(start - first) as usize] += 1;
-                    diff[(end - first) as usize] -= 1;
+                    diff[(start - first) as usize] += weight;
+                    diff[(end - first) as usize] -= weight;
                     covered_to = Some(end);
                 }
             }
         }
     }
-    let (mut w, mut m) = (0i64, 0i64);
+    let (mut w, mut m) = (0f64, 0f64);
     (0..n)
         .map(|i| {
             w += wau[i];
             m += mau[i];
             DayActivity {
                 day: first + i as u32,
-                dau: dau[i],
-                wau: w as u64,
-                mau: m as u64,
-                stickiness: ratio(dau[i], m as u64),
+                dau: whole(dau[i]),
+                wau: whole(w),
+                mau: whole(m),
+                stickiness: fratio(dau[i], m),
             }
         })
         .collect()
 }
 
 pub(crate) fn active_users(
-    activity: &BTreeMap<String, HashMap<u32, BTreeSet<u32>>>,
+    activity: &BTreeMap<String, Map<u32, Vec<u32>>>,
+    weights: &[f64],
     range: (u32, u32),
 ) -> Option<ActiveUsers> {
     // All groups together: a user active in two groups the same day counts once.
-    let mut all: HashMap<u32, BTreeSet<u32>> = HashMap::new();
+    let mut all: Map<u32, Vec<u32>> = Map::default();
     for group in activity.values() {
         for (user, days) in group {
-            all.entry(*user).or_default().extend(days);
+            let merged = all.entry(*user).or_default();
+            merged.extend(days);
         }
+    }
+    for days in all.values_mut() {
+        days.sort_unstable();
+        days.dedup();
     }
     if all.is_empty() {
         return None;
     }
-    let all_days = series(all.values(), range);
+    let all_days = series(
+        all.iter().map(|(u, days)| (days, weights[*u as usize])),
+        range,
+    );
     let tail = &all_days[all_days.len().saturating_sub(30)..];
     let mean_dau = tail.iter().map(|d| d.dau as f64).sum::<f64>() / tail.len() as f64;
     let last = all_days.last()?;
@@ -127,7 +136,10 @@ pub(crate) fn active_users(
         activity
             .iter()
             .map(|(group, users)| {
-                let s = series(users.values(), range);
+                let s = series(
+                    users.iter().map(|(u, days)| (days, weights[*u as usize])),
+                    range,
+                );
                 let end = s.last().copied().unwrap_or(DayActivity {
                     day: range.1,
                     dau: 0,
@@ -137,7 +149,7 @@ pub(crate) fn active_users(
                 });
                 GroupActivity {
                     group: group.clone(),
-                    users: users.len() as u64,
+                    users: whole(users.keys().map(|u| weights[*u as usize]).sum()),
                     dau: end.dau,
                     wau: end.wau,
                     mau: end.mau,
@@ -180,33 +192,39 @@ pub struct Cohort {
 }
 
 pub(crate) fn retention(
-    users: &HashMap<u32, BTreeSet<u32>>,
+    users: &Map<u32, Vec<u32>>,
+    weights: &[f64],
     (_, last): (u32, u32),
     max_n: u32,
 ) -> Option<Retention> {
-    let mut cohorts: BTreeMap<u32, Cohort> = BTreeMap::new();
-    for days in users.values() {
+    struct Sums {
+        users: f64,
+        on_day: Vec<f64>,
+        on_or_after_day: Vec<f64>,
+    }
+    let mut cohorts: BTreeMap<u32, Sums> = BTreeMap::new();
+    for (user, days) in users {
         let Some(&first_seen) = days.first() else {
             continue;
         };
+        let weight = weights[*user as usize];
         let observable = (last - first_seen).min(max_n) as usize + 1;
-        let cohort = cohorts.entry(first_seen).or_insert_with(|| Cohort {
-            day: first_seen,
-            users: 0,
-            on_day: vec![0; observable],
-            on_or_after_day: vec![0; observable],
+        let cohort = cohorts.entry(first_seen).or_insert_with(|| Sums {
+            users: 0.0,
+            on_day: vec![0.0; observable],
+            on_or_after_day: vec![0.0; observable],
         });
-        cohort.users += 1;
+        cohort.users += weight;
         let latest = *days.last().unwrap_or(&first_seen);
         for &d in days {
             let n = (d - first_seen) as usize;
             if n < observable {
-                cohort.on_day[n] += 1;
+                cohort.on_day[n] += weight;
             }
         }
         for n in 0..observable {
             if latest - first_seen >= n as u32 {
-                cohort.on_or_after_day[n] += 1;
+                cohort.on_or_after_day[n] += weight;
             }
         }
     }
@@ -217,17 +235,25 @@ pub(crate) fn retention(
     let mut on_day = Vec::new();
     let mut on_or_after_day = Vec::new();
     for n in 0..width {
-        let (mut base, mut on, mut after) = (0, 0, 0);
+        let (mut base, mut on, mut after) = (0.0, 0.0, 0.0);
         for c in cohorts.values().filter(|c| c.on_day.len() > n) {
             base += c.users;
             on += c.on_day[n];
             after += c.on_or_after_day[n];
         }
-        on_day.push(ratio(on, base));
-        on_or_after_day.push(ratio(after, base));
+        on_day.push(fratio(on, base));
+        on_or_after_day.push(fratio(after, base));
     }
     Some(Retention {
-        cohorts: cohorts.into_values().collect(),
+        cohorts: cohorts
+            .into_iter()
+            .map(|(day, c)| Cohort {
+                day,
+                users: whole(c.users),
+                on_day: c.on_day.into_iter().map(whole).collect(),
+                on_or_after_day: c.on_or_after_day.into_iter().map(whole).collect(),
+            })
+            .collect(),
         on_day,
         on_or_after_day,
     })
@@ -255,22 +281,27 @@ pub struct Churn {
 /// Periods of `period` days from the first day of data; the first period has no
 /// churn (nothing before it) and is not listed.
 pub(crate) fn churn(
-    users: &HashMap<u32, BTreeSet<u32>>,
+    users: &Map<u32, Vec<u32>>,
+    weights: &[f64],
     (first, last): (u32, u32),
     period: u32,
 ) -> Vec<Churn> {
     let periods = ((last - first) / period + 1) as usize;
-    let mut active = vec![0u64; periods];
-    let mut churned = vec![0u64; periods];
-    for days in users.values() {
-        let mut seen = vec![false; periods];
+    let mut active = vec![0f64; periods];
+    let mut churned = vec![0f64; periods];
+    let mut seen = vec![false; periods];
+    for (user, days) in users {
+        let weight = weights[*user as usize];
+        seen.fill(false);
         for &d in days {
             seen[((d - first) / period) as usize] = true;
         }
         for p in 0..periods {
-            active[p] += u64::from(seen[p]);
+            if seen[p] {
+                active[p] += weight;
+            }
             if p > 0 && seen[p - 1] && !seen[p] {
-                churned[p] += 1;
+                churned[p] += weight;
             }
         }
     }
@@ -280,16 +311,16 @@ pub(crate) fn churn(
             Churn {
                 period_start: start,
                 days: period.min(last + 1 - start),
-                active: active[p],
-                previous: active[p - 1],
-                churned: churned[p],
-                rate: ratio(churned[p], active[p - 1]),
+                active: whole(active[p]),
+                previous: whole(active[p - 1]),
+                churned: whole(churned[p]),
+                rate: fratio(churned[p], active[p - 1]),
             }
         })
         .collect()
 }
 
-/// `a / b`, 0 when `b` is 0.
-pub(crate) fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+/// `a / b` of weighted counts, 0 when `b` is 0.
+pub(crate) fn fratio(a: f64, b: f64) -> f64 {
+    if b <= 0.0 { 0.0 } else { a / b }
 }

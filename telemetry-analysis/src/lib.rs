@@ -4,10 +4,24 @@
 //!
 //! Records are read one at a time ([`Analyzer::add_line`]); memory grows with the
 //! number of distinct users times the days they were active (plus, for funnels, the
-//! funnel-step events of each user), not with the number of records. All days are
-//! UTC. A user is `context.user_id`, or `context.anonymous_id` when there is none.
-//! Malformed lines, unknown events and records without any id are counted and
-//! reported ([`Input`]), never fatal.
+//! funnel-step events of each user, repeats of a step collapsed), not with the number
+//! of records. Days are UTC unless [`Options::time_zone`] says otherwise. A user is
+//! `context.user_id`, or `context.anonymous_id` when there is none; an anonymous id
+//! seen in a record (or an `identify` record) together with a user id is that user,
+//! also in its records without the user id (the same person before signing in; the
+//! first user id seen with it wins). Malformed lines,
+//! unknown events and records without any id are counted and reported with their
+//! first locations ([`Input`]), never fatal. [`source`] reads plain, gzip and zstd
+//! files and directories of rotated files.
+//!
+//! **Sampled records** (`sample_rate` below 1) stand for `1 / sample_rate` events, and
+//! every count is scaled accordingly (rounded to whole numbers; [`Input::sampled`]
+//! says when that happened). Sampling keeps or drops whole users (the decision hashes
+//! the user's id), so a kept user stands for `1 / r` users: each user is weighted by
+//! the inverse of the highest rate among the records a metric uses (the active events
+//! for active users, retention and churn; the funnel's steps for a funnel). Rates are
+//! shares of users, so ratios (conversion, retention, error rates) are unbiased
+//! estimates; percentiles of latency are read from the kept calls.
 //!
 //! ```
 //! use telemetry_analysis::{Analyzer, Options};
@@ -22,10 +36,17 @@
 
 mod active;
 mod funnel;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod reliability;
 pub mod sketch;
+pub mod source;
+mod tz;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, BufRead};
+use std::sync::{Arc, Mutex, mpsc};
 
 use serde::Serialize;
 use telemetry_core::Record;
@@ -35,9 +56,54 @@ use telemetry_core::record::RecordKind;
 pub use active::{ActiveUsers, Churn, Cohort, DayActivity, GroupActivity, Retention};
 pub use funnel::{FunnelReport, FunnelStepReport, step_matches};
 pub use reliability::{FunctionReliability, Reliability};
+pub use tz::TimeZone;
 
-/// Milliseconds in a UTC day.
-const DAY_MS: u64 = 86_400_000;
+use view::View;
+
+/// A hash map keyed by user index or id, with a fast non-cryptographic hash (the
+/// keys come from the input, but a collision only costs time).
+pub(crate) type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHash>>;
+
+/// FxHash (rustc's hash): a multiply-rotate per word.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHash(u64);
+
+impl std::hash::Hasher for FastHash {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.write_u64(word);
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.write_u64(u64::from_le_bytes(tail) ^ rest.len() as u64);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// How many example locations each kind of input problem keeps.
+const EXAMPLES: usize = 10;
 
 /// What to compute.
 #[derive(Debug, Clone)]
@@ -58,6 +124,8 @@ pub struct Options {
     pub churn_period_days: u32,
     /// Largest N of the "day N" retention columns (default 30).
     pub max_retention_day: u32,
+    /// The zone whose calendar days bucket the records (default UTC).
+    pub time_zone: TimeZone,
 }
 
 impl Default for Options {
@@ -70,6 +138,7 @@ impl Default for Options {
             known_events: None,
             churn_period_days: 7,
             max_retention_day: 30,
+            time_zone: TimeZone::utc(),
         }
     }
 }
@@ -100,6 +169,9 @@ impl Options {
 }
 
 /// How the input went: lines read and what was skipped or doubtful.
+///
+/// Locations are `file:line` (`line N` for input given without a name, see
+/// [`Analyzer::begin_source`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Input {
     /// Non-empty lines read.
@@ -108,17 +180,43 @@ pub struct Input {
     pub records: u64,
     /// Lines that are not records (skipped).
     pub malformed_lines: u64,
-    /// Line numbers (1-based) of the first malformed lines, at most 10.
+    /// Line numbers (1-based, counted over all the input) of the first malformed
+    /// lines, at most 10.
     pub malformed_examples: Vec<u64>,
+    /// The first malformed lines, at most 10: `file:line: why`.
+    pub malformed_at: Vec<String>,
     /// Records whose event is not in the catalog, per name (still used).
     pub unknown_events: BTreeMap<String, u64>,
+    /// Where each unknown event was first seen (at most 10 names): `file:line`.
+    pub unknown_events_at: BTreeMap<String, String>,
     /// Records without `user_id` or `anonymous_id`: no user to count (skipped for user
     /// metrics, used for reliability).
     pub missing_user: u64,
-    /// First and last day seen (UTC, `YYYY-MM-DD`).
+    /// The first records without a user, at most 10: `file:line`.
+    pub missing_user_at: Vec<String>,
+    /// Records kept by sampling (`sample_rate` below 1), per rate: each stands for
+    /// `1 / rate` events and the counts of the report are estimates scaled by it.
+    pub sampled: BTreeMap<String, u64>,
+    /// Records with a `sample_rate` outside `(0, 1]`, counted as unsampled.
+    pub invalid_sample_rate: u64,
+    /// The zone of the days (`UTC`, `Europe/Paris`).
+    pub time_zone: String,
+    /// Files read, in order.
+    pub files: Vec<String>,
+    /// Files whose reading stopped early (a truncated compressed file, a read
+    /// error): what happened; the lines before it are used.
+    pub read_errors: Vec<String>,
+    /// First and last day seen (`YYYY-MM-DD` in [`Input::time_zone`]).
     pub first_day: Option<String>,
     /// Last day seen.
     pub last_day: Option<String>,
+}
+
+impl Input {
+    /// Whether the counts are estimates from sampled records.
+    pub fn is_estimated(&self) -> bool {
+        !self.sampled.is_empty()
+    }
 }
 
 /// Every metric computed.
@@ -144,9 +242,19 @@ pub struct Report {
 pub struct Analyzer {
     options: Options,
     input: Input,
-    users: HashMap<String, u32>,
-    /// Active days per group (`""` without `by`) per user.
-    activity: BTreeMap<String, HashMap<u32, BTreeSet<u32>>>,
+    /// Name of the input being read and the line number in it.
+    source: Option<String>,
+    source_line: u64,
+    users: Map<Box<str>, u32>,
+    /// Anonymous ids seen with a user id: the user they belong to.
+    aliases: Map<u32, u32>,
+    /// The last (anonymous, user) pair recorded, to skip repeating it.
+    last_alias: Option<(u32, u32)>,
+    /// Per user: the highest sample rate among the records counted as activity
+    /// (0: none yet).
+    active_rate: Vec<f32>,
+    /// Active days (sorted) per group (`""` without `by`) per user.
+    activity: BTreeMap<String, Map<u32, Vec<u32>>>,
     funnels: Vec<funnel::FunnelState>,
     reliability: reliability::Collector,
     days: Option<(u32, u32)>,
@@ -160,10 +268,19 @@ impl Analyzer {
             .iter()
             .map(|f| funnel::FunnelState::new(f.clone()))
             .collect();
+        let input = Input {
+            time_zone: options.time_zone.name().to_owned(),
+            ..Input::default()
+        };
         Analyzer {
             options,
-            input: Input::default(),
-            users: HashMap::new(),
+            input,
+            source: None,
+            source_line: 0,
+            users: Map::default(),
+            aliases: Map::default(),
+            last_alias: None,
+            active_rate: Vec::new(),
             activity: BTreeMap::new(),
             funnels,
             reliability: reliability::Collector::default(),
@@ -171,101 +288,271 @@ impl Analyzer {
         }
     }
 
-    /// Reads one JSONL line; blank lines are ignored, others that are not records are
-    /// counted as malformed.
+    /// Starts a new input (a file): the lines that follow are numbered from 1 in
+    /// `name` in the examples of [`Input`], and `name` is listed in [`Input::files`].
+    pub fn begin_source(&mut self, name: impl Into<String>) {
+        let name = name.into();
+        self.input.files.push(name.clone());
+        self.source = Some(name);
+        self.source_line = 0;
+    }
+
+    /// Notes that reading the current input stopped early (`why` names it): shown in
+    /// [`Input::read_errors`]; the lines read so far are kept.
+    pub fn read_error(&mut self, why: impl Into<String>) {
+        self.input.read_errors.push(why.into());
+    }
+
+    fn location(&self) -> String {
+        match &self.source {
+            Some(name) => format!("{name}:{}", self.source_line),
+            None => format!("line {}", self.source_line),
+        }
+    }
+
+    /// Reads one JSONL line; blank lines are ignored (but numbered), others that are
+    /// not records are counted as malformed.
     pub fn add_line(&mut self, line: &str) {
+        self.source_line += 1;
         if line.trim().is_empty() {
             return;
         }
         self.input.lines += 1;
-        match Record::from_json(line) {
-            Ok(record) => self.add_record(&record),
-            Err(_) => {
-                self.input.malformed_lines += 1;
-                if self.input.malformed_examples.len() < 10 {
-                    self.input.malformed_examples.push(self.input.lines);
+        let parsed = serde_json::from_str::<view::Line<'_>>(line)
+            .map_err(|e| e.to_string())
+            .and_then(|l| view::parse_millis(&l.timestamp).map(|ms| (l, ms)));
+        match parsed {
+            Ok((l, millis)) => self.add(&View::of_line(&l, millis)),
+            Err(why) => self.malformed(why),
+        }
+    }
+
+    /// Reads every line of `reader` as [`add_line`](Analyzer::add_line) would, parsing
+    /// on `threads` threads while this one computes (records are used in the order of
+    /// the input). `progress` is called after each block of lines (about 1 MiB).
+    ///
+    /// # Errors
+    ///
+    /// A read error (a truncated compressed file, say), with the number of lines
+    /// read before it: those lines have been used.
+    pub fn read(
+        &mut self,
+        reader: impl BufRead + Send,
+        threads: usize,
+        mut progress: impl FnMut(),
+    ) -> Result<u64, (u64, io::Error)> {
+        let keep = view::Keep {
+            context: self.options.by.is_some(),
+            properties: self.options.by.is_some()
+                || self.options.funnel_breakdown.is_some()
+                || self
+                    .options
+                    .funnels
+                    .iter()
+                    .any(|f| f.steps.iter().any(|s| !s.filters.is_empty())),
+        };
+        let threads = threads.max(1);
+        std::thread::scope(|scope| {
+            let (chunk_tx, chunk_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(threads * 2);
+            let (done_tx, done_rx) = mpsc::sync_channel::<Block>(threads * 2);
+            let chunk_rx = Arc::new(Mutex::new(chunk_rx));
+            let reading = scope.spawn(move || read_chunks(reader, &chunk_tx));
+            for _ in 0..threads {
+                let chunk_rx = Arc::clone(&chunk_rx);
+                let done_tx = done_tx.clone();
+                scope.spawn(move || {
+                    loop {
+                        let next = chunk_rx.lock().map(|rx| rx.recv());
+                        let Ok(Ok((seq, chunk))) = next else {
+                            return;
+                        };
+                        let entries = parse_chunk(&chunk, keep);
+                        if done_tx.send((seq, chunk, entries)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            // Parsed blocks may arrive out of order: use them in input order.
+            let mut pending: BTreeMap<u64, (Vec<u8>, Vec<Entry>)> = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, chunk, entries) in done_rx {
+                pending.insert(seq, (chunk, entries));
+                while let Some((chunk, entries)) = pending.remove(&next) {
+                    for entry in &entries {
+                        self.add_entry(entry, &chunk);
+                    }
+                    next += 1;
+                    progress();
                 }
+            }
+            reading
+                .join()
+                .unwrap_or_else(|_| Err((0, io::Error::other("the reading thread panicked"))))
+        })
+    }
+
+    fn add_entry(&mut self, entry: &Entry, block: &[u8]) {
+        self.source_line += 1;
+        match entry {
+            Entry::Blank => {}
+            Entry::Record(parsed) => {
+                self.input.lines += 1;
+                self.add(&View::of_parsed(parsed, block));
+            }
+            Entry::Malformed(why) => {
+                self.input.lines += 1;
+                self.malformed(why.clone());
             }
         }
     }
 
-    /// Uses one record. The pipeline's own records (`"type":"stats"`) are not product
-    /// events and are skipped.
+    fn malformed(&mut self, why: String) {
+        self.input.malformed_lines += 1;
+        if self.input.malformed_examples.len() < EXAMPLES {
+            self.input.malformed_examples.push(self.input.lines);
+            let at = self.location();
+            self.input.malformed_at.push(format!("{at}: {why}"));
+        }
+    }
+
+    /// Uses one record. The pipeline's own records (`"type":"stats"`, `identify`) are
+    /// not product events and are skipped.
     pub fn add_record(&mut self, record: &Record) {
+        self.add(&View::of_record(record));
+    }
+
+    /// The index of a user id, added when new.
+    fn intern(&mut self, id: &str) -> u32 {
+        match self.users.get(id) {
+            Some(&u) => u,
+            None => {
+                let u = self.users.len() as u32;
+                self.users.insert(id.into(), u);
+                self.active_rate.push(0.0);
+                u
+            }
+        }
+    }
+
+    fn add(&mut self, record: &View<'_>) {
+        let user = record.user.map(|id| self.intern(id));
+        if let (Some(user), Some(anonymous)) = (user, record.alias)
+            && record.user != Some(anonymous)
+        {
+            let anonymous = self.intern(anonymous);
+            if self.last_alias != Some((anonymous, user)) {
+                self.aliases.entry(anonymous).or_insert(user);
+                self.last_alias = Some((anonymous, user));
+            }
+        }
         if record.kind != RecordKind::Event {
             return;
         }
         self.input.records += 1;
         if let Some(known) = &self.options.known_events
-            && !known.contains(&record.name)
+            && !known.contains(record.name)
         {
-            *self
-                .input
+            let at = self.location();
+            let input = &mut self.input;
+            *input
                 .unknown_events
-                .entry(record.name.clone())
+                .entry(record.name.to_owned())
                 .or_default() += 1;
+            if input.unknown_events_at.len() < EXAMPLES
+                && !input.unknown_events_at.contains_key(record.name)
+            {
+                input.unknown_events_at.insert(record.name.to_owned(), at);
+            }
         }
-        let millis = record.timestamp.unix_millis();
-        let day = (millis / DAY_MS) as u32;
+        let rate = match record.sample_rate {
+            None => 1.0,
+            Some(r) if r > 0.0 && r <= 1.0 => {
+                if r < 1.0 {
+                    *self.input.sampled.entry(r.to_string()).or_default() += 1;
+                }
+                r
+            }
+            Some(_) => {
+                self.input.invalid_sample_rate += 1;
+                1.0
+            }
+        };
+        let millis = record.millis;
+        let day = self.options.time_zone.day(millis);
         self.days = Some(match self.days {
             None => (day, day),
             Some((a, b)) => (a.min(day), b.max(day)),
         });
-        self.reliability.add(record, day);
-        let ctx = &record.context;
-        let Some(id) = ctx.user_id.as_deref().or(ctx.anonymous_id.as_deref()) else {
+        self.reliability.add(record, day, 1.0 / rate);
+        let Some(user) = user else {
             self.input.missing_user += 1;
+            if self.input.missing_user_at.len() < EXAMPLES {
+                let at = self.location();
+                self.input.missing_user_at.push(at);
+            }
             return;
         };
-        let next = self.users.len() as u32;
-        let user = *self.users.entry(id.to_owned()).or_insert(next);
         let counts = self
             .options
             .active_events
             .as_ref()
-            .is_none_or(|a| a.contains(&record.name));
+            .is_none_or(|a| a.contains(record.name));
         if counts {
-            let group = match &self.options.by {
-                None => String::new(),
-                Some(field) => field_value(record, field).unwrap_or_else(|| "(none)".into()),
+            let slot = &mut self.active_rate[user as usize];
+            *slot = slot.max(rate as f32);
+            let group = self
+                .options
+                .by
+                .as_ref()
+                .map(|field| field_value(record, field).unwrap_or_else(|| "(none)".into()));
+            let group = group.as_deref().unwrap_or("");
+            let users = match self.activity.get_mut(group) {
+                Some(users) => users,
+                None => self.activity.entry(group.to_owned()).or_default(),
             };
-            self.activity
-                .entry(group)
-                .or_default()
-                .entry(user)
-                .or_default()
-                .insert(day);
+            insert_sorted(users.entry(user).or_default(), day);
         }
         for state in &mut self.funnels {
             state.add(
                 record,
                 user,
-                millis,
+                rate as f32,
                 self.options.funnel_breakdown.as_deref(),
             );
         }
     }
 
     /// Computes every metric.
-    pub fn finish(self) -> Report {
+    pub fn finish(mut self) -> Report {
+        self.merge_aliases();
         let mut input = self.input;
         if let Some((first, last)) = self.days {
             input.first_day = Some(date(first));
             input.last_day = Some(date(last));
         }
         let range = self.days;
-        let active_users = range.and_then(|r| active::active_users(&self.activity, r));
+        let weights: Vec<f64> = self
+            .active_rate
+            .iter()
+            .map(|&r| if r > 0.0 { 1.0 / f64::from(r) } else { 0.0 })
+            .collect();
+        let active_users = range.and_then(|r| active::active_users(&self.activity, &weights, r));
         // Retention and churn on all users, whatever the grouping.
-        let mut all: HashMap<u32, BTreeSet<u32>> = HashMap::new();
+        let mut all: Map<u32, Vec<u32>> = Map::default();
         for group in self.activity.values() {
             for (user, days) in group {
-                all.entry(*user).or_default().extend(days);
+                let merged = all.entry(*user).or_default();
+                for &d in days {
+                    insert_sorted(merged, d);
+                }
             }
         }
-        let retention =
-            range.and_then(|r| active::retention(&all, r, self.options.max_retention_day));
+        let retention = range
+            .and_then(|r| active::retention(&all, &weights, r, self.options.max_retention_day));
         let churn = range
-            .map(|r| active::churn(&all, r, self.options.churn_period_days.max(1)))
+            .map(|r| active::churn(&all, &weights, r, self.options.churn_period_days.max(1)))
             .unwrap_or_default();
         Report {
             input,
@@ -282,19 +569,152 @@ impl Analyzer {
     }
 }
 
+impl Analyzer {
+    /// Counts the records of an anonymous id that was later (or earlier) seen with a
+    /// user id as that user's: the same person before and after signing in.
+    fn merge_aliases(&mut self) {
+        if self.aliases.is_empty() {
+            return;
+        }
+        let aliases = std::mem::take(&mut self.aliases);
+        for group in self.activity.values_mut() {
+            for (&anonymous, &user) in &aliases {
+                if let Some(days) = group.remove(&anonymous) {
+                    let merged = group.entry(user).or_default();
+                    for d in days {
+                        insert_sorted(merged, d);
+                    }
+                }
+            }
+        }
+        for (&anonymous, &user) in &aliases {
+            let rate = self.active_rate[anonymous as usize];
+            let slot = &mut self.active_rate[user as usize];
+            *slot = slot.max(rate);
+        }
+        for funnel in &mut self.funnels {
+            funnel.merge_aliases(&aliases);
+        }
+    }
+}
+
+/// One line of a block parsed on a parsing thread.
+enum Entry {
+    Blank,
+    Record(view::Parsed),
+    Malformed(String),
+}
+
+/// A block of lines, numbered, and its parsed lines.
+type Block = (u64, Vec<u8>, Vec<Entry>);
+
+/// Size of the blocks of lines handed to the parsing threads.
+const CHUNK: usize = 1 << 20;
+
+/// Reads `reader` in blocks of whole lines and sends them, numbered; returns the
+/// lines sent. A read error ends the reading after sending the whole lines before it.
+fn read_chunks(
+    mut reader: impl BufRead,
+    tx: &mpsc::SyncSender<(u64, Vec<u8>)>,
+) -> Result<u64, (u64, io::Error)> {
+    let mut seq = 0u64;
+    let mut lines = 0u64;
+    let mut block: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    let mut send = |block: Vec<u8>, lines: &mut u64| {
+        *lines += memchr::memchr_iter(b'\n', &block).count() as u64;
+        let ok = tx.send((seq, block)).is_ok();
+        seq += 1;
+        ok
+    };
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // Whole lines only: a partial last line is not a record.
+                if let Some(end) = memchr::memrchr(b'\n', &block) {
+                    block.truncate(end + 1);
+                    send(block, &mut lines);
+                }
+                return Err((lines, e));
+            }
+        };
+        if buf.is_empty() {
+            if !block.is_empty() {
+                if block.last() != Some(&b'\n') {
+                    block.push(b'\n');
+                }
+                send(block, &mut lines);
+            }
+            return Ok(lines);
+        }
+        let n = buf.len();
+        block.extend_from_slice(buf);
+        reader.consume(n);
+        if block.len() >= CHUNK
+            && let Some(end) = memchr::memrchr(b'\n', &block)
+        {
+            let rest = block.split_off(end + 1);
+            let full = std::mem::replace(&mut block, Vec::with_capacity(CHUNK + 4096));
+            block.extend_from_slice(&rest);
+            if !send(full, &mut lines) {
+                return Ok(lines);
+            }
+        }
+    }
+}
+
+/// Parses a block of whole lines (each ending with a line feed).
+fn parse_chunk(chunk: &[u8], keep: view::Keep) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(chunk.len() / 256);
+    // Every block ends with a line feed.
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', chunk) {
+        let line = &chunk[start..end];
+        start = end + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) if text.trim().is_empty() => None,
+            Ok(text) => Some(view::Parsed::parse(text, Some(chunk), keep)),
+            Err(_) => {
+                let text = String::from_utf8_lossy(line);
+                (!text.trim().is_empty()).then(|| view::Parsed::parse(&text, None, keep))
+            }
+        };
+        out.push(match parsed {
+            None => Entry::Blank,
+            Some(Ok(p)) => Entry::Record(p),
+            Some(Err(why)) => Entry::Malformed(why),
+        });
+    }
+    out
+}
+
+/// Adds `day` to a sorted list of days, once.
+fn insert_sorted(days: &mut Vec<u32>, day: u32) {
+    match days.last() {
+        Some(&last) if last == day => {}
+        Some(&last) if last > day => {
+            if let Err(at) = days.binary_search(&day) {
+                days.insert(at, day);
+            }
+        }
+        _ => days.push(day),
+    }
+}
+
 /// The value of a context field or property as a group label.
-fn field_value(record: &Record, field: &str) -> Option<String> {
-    let ctx = &record.context;
+fn field_value(record: &View<'_>, field: &str) -> Option<String> {
     let context_field = field.strip_prefix("context.").unwrap_or(field);
     match context_field {
-        "os" => return Some(ctx.os.clone()),
-        "arch" => return Some(ctx.arch.clone()),
-        "app_name" => return Some(ctx.app_name.clone()),
-        "app_version" => return Some(ctx.app_version.clone()),
+        "os" => return Some(record.os.to_owned()),
+        "arch" => return Some(record.arch.to_owned()),
+        "app_name" => return Some(record.app_name.to_owned()),
+        "app_version" => return Some(record.app_version.to_owned()),
         _ if field.starts_with("context.") => return None,
         _ => {}
     }
-    let value = record.properties.get(field)?;
+    let value = record.property(field)?;
     Some(match value.as_str() {
         Some(s) => s.to_owned(),
         None => serde_json::to_string(value).ok()?,
@@ -305,4 +725,9 @@ fn field_value(record: &Record, field: &str) -> Option<String> {
 pub fn date(day: u32) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(day) * 86_400);
     humantime::format_rfc3339_seconds(t).to_string()[..10].to_owned()
+}
+
+/// A weighted count rounded to a whole number.
+pub(crate) fn whole(x: f64) -> u64 {
+    x.round().max(0.0) as u64
 }

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use telemetry_core::{Outcome, Record};
+use telemetry_core::Outcome;
 
-use crate::active::ratio;
-use crate::date;
+use crate::active::fratio;
 use crate::sketch::{Latencies, Percentiles};
+use crate::view::View;
+use crate::{date, whole};
 
 /// Outcomes and latencies per instrumented function and per event.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -37,19 +38,21 @@ pub struct FunctionReliability {
     pub error_kinds: BTreeMap<String, u64>,
     /// Latency percentiles in milliseconds.
     pub latency_ms: Option<Percentiles>,
-    /// Per UTC day: calls and failed calls (errors and panics).
+    /// Per day (in the report's time zone): calls and failed calls (errors and
+    /// panics).
     pub by_day: BTreeMap<String, (u64, u64)>,
 }
 
+/// Weighted counts (a sampled call stands for `1 / sample_rate` calls).
 #[derive(Default)]
 struct Tally {
-    calls: u64,
-    errors: u64,
-    panics: u64,
-    cancelled: u64,
-    kinds: BTreeMap<String, u64>,
+    calls: f64,
+    errors: f64,
+    panics: f64,
+    cancelled: f64,
+    kinds: BTreeMap<String, f64>,
     latencies: Latencies,
-    by_day: BTreeMap<u32, (u64, u64)>,
+    by_day: BTreeMap<u32, (f64, f64)>,
 }
 
 #[derive(Default)]
@@ -58,39 +61,50 @@ pub(crate) struct Collector {
     events: BTreeMap<String, Tally>,
 }
 
+fn tally<'a>(map: &'a mut BTreeMap<String, Tally>, key: &str) -> &'a mut Tally {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), Tally::default());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
 impl Collector {
-    pub(crate) fn add(&mut self, record: &Record, day: u32) {
+    pub(crate) fn add(&mut self, record: &View<'_>, day: u32, weight: f64) {
         let Some(call) = &record.call else {
             return;
         };
         for tally in [
-            self.functions.entry(call.function.clone()).or_default(),
-            self.events.entry(record.name.clone()).or_default(),
+            tally(&mut self.functions, call.function),
+            tally(&mut self.events, record.name),
         ] {
-            tally.calls += 1;
+            tally.calls += weight;
             let failed = match call.outcome {
                 Outcome::Error => {
-                    tally.errors += 1;
-                    let kind = call
-                        .error_kind
-                        .clone()
-                        .unwrap_or_else(|| "(unknown)".into());
-                    *tally.kinds.entry(kind).or_default() += 1;
+                    tally.errors += weight;
+                    let kind = call.error_kind.unwrap_or("(unknown)");
+                    match tally.kinds.get_mut(kind) {
+                        Some(n) => *n += weight,
+                        None => {
+                            tally.kinds.insert(kind.to_owned(), weight);
+                        }
+                    }
                     true
                 }
                 Outcome::Panicked => {
-                    tally.panics += 1;
+                    tally.panics += weight;
                     true
                 }
                 Outcome::Cancelled => {
-                    tally.cancelled += 1;
+                    tally.cancelled += weight;
                     false
                 }
                 _ => false,
             };
             let slot = tally.by_day.entry(day).or_default();
-            slot.0 += 1;
-            slot.1 += u64::from(failed);
+            slot.0 += weight;
+            if failed {
+                slot.1 += weight;
+            }
             tally.latencies.add(call.duration_ms);
         }
     }
@@ -100,14 +114,18 @@ impl Collector {
             map.into_iter()
                 .map(|(name, t)| FunctionReliability {
                     name,
-                    calls: t.calls,
-                    errors: t.errors,
-                    panics: t.panics,
-                    cancelled: t.cancelled,
-                    error_rate: ratio(t.errors + t.panics, t.calls),
-                    error_kinds: t.kinds,
+                    calls: whole(t.calls),
+                    errors: whole(t.errors),
+                    panics: whole(t.panics),
+                    cancelled: whole(t.cancelled),
+                    error_rate: fratio(t.errors + t.panics, t.calls),
+                    error_kinds: t.kinds.into_iter().map(|(k, n)| (k, whole(n))).collect(),
                     latency_ms: t.latencies.percentiles(),
-                    by_day: t.by_day.into_iter().map(|(d, v)| (date(d), v)).collect(),
+                    by_day: t
+                        .by_day
+                        .into_iter()
+                        .map(|(d, (calls, failed))| (date(d), (whole(calls), whole(failed))))
+                        .collect(),
                 })
                 .collect()
         };

@@ -177,6 +177,123 @@ pub(crate) fn diff(old: &Catalog, new: &Catalog) -> Vec<EventDiff> {
     out
 }
 
+/// What changed in one funnel definition. A funnel is a metric, not data: changing
+/// it breaks no record, but its numbers stop being comparable with earlier reports.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FunnelDiff {
+    /// Funnel name.
+    pub(crate) funnel: String,
+    /// `added`, `removed` or `changed`.
+    pub(crate) status: &'static str,
+    /// What changed, one line each.
+    pub(crate) changes: Vec<String>,
+}
+
+/// `event` or `event where p = v && q = w`.
+fn step_text(step: &telemetry_core::catalog::FunnelStep) -> String {
+    let mut s = format!("`{}`", step.event);
+    for (i, f) in step.filters.iter().enumerate() {
+        s.push_str(if i == 0 { " where " } else { " && " });
+        s.push_str(&format!("{} = {}", f.property, f.equals));
+    }
+    s
+}
+
+fn steps_text(f: &telemetry_core::catalog::Funnel) -> String {
+    f.steps
+        .iter()
+        .map(step_text)
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// Compares the funnels of two catalogs by name: added, removed, and changed steps,
+/// window, owner or description.
+pub(crate) fn funnel_diff(old: &Catalog, new: &Catalog) -> Vec<FunnelDiff> {
+    let olds: BTreeMap<&str, _> = old.funnels.iter().map(|f| (&*f.name, f)).collect();
+    let news: BTreeMap<&str, _> = new.funnels.iter().map(|f| (&*f.name, f)).collect();
+    let mut names: Vec<&str> = olds.keys().chain(news.keys()).copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let (status, changes) = match (olds.get(name), news.get(name)) {
+            (Some(o), None) => (
+                "removed",
+                vec![format!("funnel removed (was {})", steps_text(o))],
+            ),
+            (None, Some(n)) => (
+                "added",
+                vec![format!(
+                    "funnel added: {} within {}",
+                    steps_text(n),
+                    n.window
+                )],
+            ),
+            (Some(o), Some(n)) => {
+                let mut changes = Vec::new();
+                let (a, b) = (steps_text(o), steps_text(n));
+                if a != b {
+                    changes.push(format!(
+                        "steps changed: {a} => {b}; conversion numbers are not comparable with earlier reports"
+                    ));
+                }
+                if o.window != n.window {
+                    changes.push(format!(
+                        "window changed from {} to {}; conversion numbers are not comparable with earlier reports",
+                        o.window, n.window
+                    ));
+                }
+                if o.owner != n.owner {
+                    changes.push(format!("owner changed from `{}` to `{}`", o.owner, n.owner));
+                }
+                if o.description != n.description {
+                    changes.push("description changed".to_owned());
+                }
+                if changes.is_empty() {
+                    continue;
+                }
+                ("changed", changes)
+            }
+            (None, None) => unreachable!("names come from either catalog"),
+        };
+        out.push(FunnelDiff {
+            funnel: name.to_owned(),
+            status,
+            changes,
+        });
+    }
+    out
+}
+
+fn funnels_text(funnels: &[FunnelDiff]) -> String {
+    let mut out = String::new();
+    for f in funnels {
+        out.push_str(&format!(
+            "\nfunnel {} ({})\n",
+            paint(style::NAME, &f.funnel),
+            f.status
+        ));
+        for c in &f.changes {
+            out.push_str(&format!("  {c}\n"));
+        }
+    }
+    out
+}
+
+fn funnels_markdown(funnels: &[FunnelDiff]) -> String {
+    let mut out = String::from("\n### Funnels\n\n| funnel | status | changes |\n|---|---|---|\n");
+    for f in funnels {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            f.funnel,
+            f.status,
+            md_escape(&f.changes.join("; "))
+        ));
+    }
+    out
+}
+
 fn change(kind: &'static str, impact: Impact, property: Option<&str>, detail: String) -> Change {
     Change {
         kind,
@@ -378,14 +495,28 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode, Failure> {
     let old = read_catalog(&args.old)?;
     let new = read_catalog(&args.new)?;
     let diffs = diff(&old, &new);
+    let funnels = funnel_diff(&old, &new);
     let (o, n) = (
         args.old.display().to_string(),
         args.new.display().to_string(),
     );
     print(&match args.format {
-        DiffFormat::Text => render_text(&o, &n, &diffs),
-        DiffFormat::Markdown => render_markdown(&o, &n, &diffs),
-        DiffFormat::Json => render_json(&o, &n, &diffs),
+        DiffFormat::Text if funnels.is_empty() => render_text(&o, &n, &diffs),
+        DiffFormat::Text => {
+            let mut text = render_text(&o, &n, &diffs);
+            if diffs.is_empty() {
+                text = text.replace("no changes", "no event changes");
+                text.push_str(&funnels_text(&funnels));
+            } else {
+                // Before the summary line.
+                let at = text.trim_end().rfind('\n').unwrap_or(text.len());
+                text.insert_str(at, &funnels_text(&funnels));
+            }
+            text
+        }
+        DiffFormat::Markdown if funnels.is_empty() => render_markdown(&o, &n, &diffs),
+        DiffFormat::Markdown => render_markdown(&o, &n, &diffs) + &funnels_markdown(&funnels),
+        DiffFormat::Json => render_json(&o, &n, &diffs, &funnels),
     });
     let version_errors = diffs.iter().any(|d| d.version_error.is_some());
     let breaking = diffs.iter().any(|d| d.breaking);
@@ -498,7 +629,12 @@ pub(crate) fn render_markdown(old: &str, new: &str, diffs: &[EventDiff]) -> Stri
 }
 
 /// The JSON report.
-pub(crate) fn render_json(old: &str, new: &str, diffs: &[EventDiff]) -> String {
+pub(crate) fn render_json(
+    old: &str,
+    new: &str,
+    diffs: &[EventDiff],
+    funnels: &[FunnelDiff],
+) -> String {
     let breaking = diffs
         .iter()
         .flat_map(|d| &d.changes)
@@ -511,6 +647,8 @@ pub(crate) fn render_json(old: &str, new: &str, diffs: &[EventDiff]) -> String {
         breaking_changes: usize,
         version_errors: usize,
         events: &'a [EventDiff],
+        #[serde(skip_serializing_if = "<[FunnelDiff]>::is_empty")]
+        funnels: &'a [FunnelDiff],
     }
     let report = Report {
         old,
@@ -518,6 +656,7 @@ pub(crate) fn render_json(old: &str, new: &str, diffs: &[EventDiff]) -> String {
         breaking_changes: breaking,
         version_errors: diffs.iter().filter(|d| d.version_error.is_some()).count(),
         events: diffs,
+        funnels,
     };
     let mut s = serde_json::to_string_pretty(&report).expect("plain JSON");
     s.push('\n');

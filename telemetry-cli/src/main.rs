@@ -9,10 +9,12 @@
 mod config;
 mod diff;
 mod docs;
+mod export;
 mod html;
 mod input;
 mod lint;
 mod report;
+mod report_html;
 mod schema;
 mod show;
 mod style;
@@ -32,6 +34,14 @@ Exit codes:
      events that break the plan, malformed event lines)
   2  the input could not be read or the output written (the message names the file),
      or the command line is wrong";
+
+const EXPORT_EXIT_CODES: &str = "\
+Exit codes:
+  0  every event was sent
+  1  events failed or were rejected by the destination, or lines were malformed
+     (each reported with file:line and skipped)
+  2  the input, the state file or the destination's configuration is unusable
+     (the message says what to do), or the command line is wrong";
 
 /// Audit the tracking plan generated from your code: export, lint, diff, document and
 /// validate it.
@@ -55,8 +65,14 @@ enum Command {
     Validate(validate::Args),
     /// Product metrics from recorded events: active users, retention and churn, the
     /// catalog's funnels (and ad-hoc ones), error rates and latency of instrumented
-    /// functions. All days are UTC.
+    /// functions, as text, JSON or an HTML page with charts. Days are UTC unless `--tz`
+    /// says otherwise.
     Report(report::Args),
+    /// Send a recorded JSONL file to an analytics vendor, an OpenTelemetry collector or
+    /// PostgreSQL, through the same exporters as the program. Resumes where an
+    /// interrupted export stopped (`--restart` to send everything again).
+    #[command(after_help = EXPORT_EXIT_CODES)]
+    Export(export::Args),
     /// Work with a JSONL event file.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -138,6 +154,7 @@ fn main() -> ExitCode {
         Command::Catalog(CatalogCommand::Schema(args)) => schema::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Events(EventsCommand::Count { events }) => show::count(&events),
     };
     match result {

@@ -2,9 +2,9 @@
 //! Chromium (no console errors, the search filters events, a screenshot is kept).
 
 mod common;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use common::browser::{body_attr, chromium_or_skip, headless};
 use common::*;
 
 #[test]
@@ -71,56 +71,9 @@ fn html_is_one_self_contained_page() {
     );
 }
 
-fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
-}
-
-fn headless(browser: &Path, profile: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .expect("chromium runs")
-}
-
-/// `data-<name>` of `<body>` in a dumped DOM.
-fn body_attr(dom: &str, name: &str) -> Option<String> {
-    let body = &dom[dom.find("<body")?..];
-    let body = &body[..body.find('>')?];
-    let key = format!("data-{name}=\"");
-    let start = body.find(&key)? + key.len();
-    Some(body[start..][..body[start..].find('"')?].to_string())
-}
-
 #[test]
 fn html_page_works_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium is not installed; .ci/run installs it (apt-get install chromium)");
-        }
-        eprintln!(
-            "SKIPPED html_page_works_in_headless_chromium: no chromium on PATH (install it with `apt-get install chromium`)"
-        );
+    let Some(browser) = chromium_or_skip("html_page_works_in_headless_chromium") else {
         return;
     };
     let artefacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("telemetry-docs");

@@ -1,7 +1,8 @@
 //! `telemetry report` on a small hand-made fixture whose every number is checked by
 //! hand: 4 users over 4 days, a funnel with a UPI filter and a 1 h window (one user
 //! converts in 10 minutes, one a millisecond too late), two instrumented calls that
-//! fail, a broken line, a record without a user and an event the catalog lacks.
+//! fail, a broken line, a record without a user and an event the catalog lacks. Also
+//! how `catalog docs`, `lint` and `diff` show the catalog's funnels.
 
 mod common;
 
@@ -115,4 +116,65 @@ fn docs_and_lint_list_the_catalog_funnels() {
         "{stdout}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn catalog_diff_shows_funnel_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = common::fixture_path("report-catalog.json");
+    let mut catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&old).unwrap()).unwrap();
+    // The window goes from 1h to 2h, the filter of the last step is dropped, and a
+    // second funnel appears.
+    let funnel = &mut catalog["funnels"][0];
+    funnel["window"] = "2h".into();
+    funnel["steps"][2] = serde_json::json!({"event": "payment.completed"});
+    let added = serde_json::json!({
+        "name": "activation", "description": "Opened, then searched.", "owner": "growth",
+        "window": "1d", "steps": [{"event": "app.opened"}, {"event": "search.performed"}]
+    });
+    catalog["funnels"].as_array_mut().unwrap().push(added);
+    let new = dir.path().join("new.json");
+    std::fs::write(&new, serde_json::to_string_pretty(&catalog).unwrap()).unwrap();
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+
+    let out = telemetry(&["catalog", "diff", old, new]);
+    assert_eq!(out.status.code(), Some(0), "funnels break no record");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("no event changes"), "{stdout}");
+    assert!(stdout.contains("funnel activation (added)"), "{stdout}");
+    assert!(
+        stdout.contains("funnel added: `app.opened` -> `search.performed` within 1d"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("funnel ordering (changed)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "steps changed: `search.performed` -> `cart.item_added` -> `payment.completed` where method = \"upi\" => `search.performed` -> `cart.item_added` -> `payment.completed`"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("window changed from 1h to 2h"), "{stdout}");
+
+    let out = telemetry(&["catalog", "diff", "--format", "json", old, new]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let funnels = json["funnels"].as_array().unwrap();
+    assert_eq!(funnels.len(), 2);
+    assert_eq!(funnels[0]["funnel"], "activation");
+    assert_eq!(funnels[0]["status"], "added");
+    assert_eq!(funnels[1]["status"], "changed");
+    assert_eq!(funnels[1]["changes"].as_array().unwrap().len(), 2);
+
+    let out = telemetry(&["catalog", "diff", "--format", "markdown", old, new]);
+    let md = text(&out.stdout);
+    assert!(md.contains("### Funnels"), "{md}");
+    assert!(
+        md.contains("| `ordering` | changed | steps changed"),
+        "{md}"
+    );
+
+    // Unchanged funnels are not listed.
+    let out = telemetry(&["catalog", "diff", "--format", "json", old, old]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("funnels").is_none());
 }

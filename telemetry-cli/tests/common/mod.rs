@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod browser;
+
 /// Runs `telemetry` with `args` in the crate directory, colours off.
 pub fn telemetry(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_telemetry"))
