@@ -4,7 +4,7 @@
 mod common;
 use std::path::Path;
 
-use common::browser::{body_attr, chromium_or_skip, headless};
+use common::browser::{body_attr, chromium_or_skip, headless, loaded_dom, screenshot};
 use common::*;
 
 #[test]
@@ -92,25 +92,7 @@ fn html_page_works_in_headless_chromium() {
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}", page.display());
 
-    let out = headless(
-        &browser,
-        profile.path(),
-        &["--virtual-time-budget=2000", "--dump-dom", &url],
-    );
-    let dom = text(&out.stdout);
-    assert_eq!(
-        body_attr(&dom, "ready").as_deref(),
-        Some("1"),
-        "the page script did not finish:\n{}",
-        text(&out.stderr)
-    );
-    assert_eq!(body_attr(&dom, "errors"), None, "script errors");
-    let console = text(&out.stderr);
-    // The page logs nothing: any console message (an error, a warning) is a bug.
-    assert!(
-        !console.contains(":CONSOLE"),
-        "console messages:\n{console}"
-    );
+    let dom = loaded_dom(&browser, profile.path(), &url);
     assert_eq!(
         body_attr(&dom, "visible").as_deref(),
         Some("8"),
@@ -143,22 +125,5 @@ fn html_page_works_in_headless_chromium() {
     );
 
     let shot = artefacts.join("plan.png");
-    let _ = std::fs::remove_file(&shot);
-    let out = headless(
-        &browser,
-        profile.path(),
-        &[
-            "--window-size=1280,1600",
-            "--virtual-time-budget=2000",
-            &format!("--screenshot={}", shot.display()),
-            &url,
-        ],
-    );
-    let png = std::fs::read(&shot)
-        .unwrap_or_else(|e| panic!("no screenshot ({e}):\n{}", text(&out.stderr)));
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "screenshot too small"
-    );
-    eprintln!("screenshot: {}", shot.display());
+    screenshot(&browser, profile.path(), &url, "1280,1600", &shot);
 }

@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,7 +15,7 @@ use telemetry_test_support::http::{HttpServer, RecordedRequest, Reply};
 
 /// Runs `telemetry export` with `args` and the given environment (the OTLP and vendor
 /// variables of the test's own environment are removed).
-fn export(args: &[&str], env: &[(&str, &str)]) -> Output {
+fn export<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_telemetry"));
     command.arg("export").args(args).env("NO_COLOR", "1");
     for var in [
@@ -60,26 +61,12 @@ fn append_events(path: &Path, range: std::ops::Range<usize>) {
     std::fs::write(path, text).unwrap();
 }
 
-/// The `log.record.uid` values of an OTLP request (see the core crate's OTLP tests).
-fn otlp_ids(request: &RecordedRequest) -> Vec<String> {
-    let key = b"log.record.uid\x12\x26\x0a\x24";
-    let body = &request.body;
-    let mut ids = Vec::new();
-    let mut at = 0;
-    while let Some(found) = body[at..].windows(key.len()).position(|w| w == key) {
-        let start = at + found + key.len();
-        ids.push(String::from_utf8_lossy(&body[start..start + 36]).into_owned());
-        at = start + 36;
-    }
-    ids
-}
-
 /// Ids the server accepted (2xx answers only), with how often each arrived.
 fn accepted(requests: &[RecordedRequest], statuses: &[u16]) -> HashMap<String, usize> {
     let mut seen = HashMap::new();
     for (request, status) in requests.iter().zip(statuses) {
         if (200..300).contains(status) {
-            for id in otlp_ids(request) {
+            for id in request.otlp_record_uids() {
                 *seen.entry(id).or_insert(0) += 1;
             }
         }
@@ -91,6 +78,33 @@ fn events_file(dir: &tempfile::TempDir) -> (PathBuf, String) {
     let path = dir.path().join("events.jsonl");
     let display = path.display().to_string();
     (path, display)
+}
+
+/// Writes `n` test events to a file in `dir`; returns its path and the arguments that
+/// export it to `server` over OTLP in batches of 5, followed by `extra`.
+fn otlp_in_batches_of_5(
+    dir: &tempfile::TempDir,
+    n: usize,
+    server: &HttpServer,
+    extra: &[&str],
+) -> (PathBuf, Vec<String>) {
+    let (path, file) = events_file(dir);
+    write_events(&path, 0..n, &[]);
+    let url = server.url();
+    let args = [
+        file.as_str(),
+        "--to",
+        "otlp",
+        "--endpoint",
+        &url,
+        "--batch",
+        "5",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|arg| arg.to_string())
+    .collect();
+    (path, args)
 }
 
 #[test]
@@ -180,19 +194,8 @@ fn every_vendor_target_sends_through_its_exporter_with_its_own_progress() {
 #[test]
 fn a_second_run_resumes_and_sends_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, file) = events_file(&dir);
-    write_events(&path, 0..12, &[]);
     let server = HttpServer::start(vec![]);
-    let url = server.url();
-    let args = [
-        file.as_str(),
-        "--to",
-        "otlp",
-        "--endpoint",
-        &url,
-        "--batch",
-        "5",
-    ];
+    let (path, args) = otlp_in_batches_of_5(&dir, 12, &server, &[]);
     assert_eq!(export(&args, &[]).status.code(), Some(0));
     assert_eq!(server.requests().len(), 3);
 
@@ -212,7 +215,7 @@ fn a_second_run_resumes_and_sends_nothing_twice() {
     assert!(seen.values().all(|&n| n == 1), "{seen:?}");
 
     // --restart ignores the saved progress.
-    let out = export(&[&args[..], &["--restart"]].concat(), &[]);
+    let out = export(&[&args[..], &["--restart".to_owned()]].concat(), &[]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         accepted(&server.requests(), &[200; 20]).get(&id(0)),
@@ -223,22 +226,9 @@ fn a_second_run_resumes_and_sends_nothing_twice() {
 #[test]
 fn a_failed_batch_gives_exit_code_1_and_the_next_run_resumes_from_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, file) = events_file(&dir);
-    write_events(&path, 0..15, &[]);
     // The second batch meets a 503 and no retry is allowed: it may succeed later.
     let server = HttpServer::start(vec![Reply::status(200), Reply::status(503)]);
-    let url = server.url();
-    let args = [
-        file.as_str(),
-        "--to",
-        "otlp",
-        "--endpoint",
-        &url,
-        "--batch",
-        "5",
-        "--max-retries",
-        "0",
-    ];
+    let (_, args) = otlp_in_batches_of_5(&dir, 15, &server, &["--max-retries", "0"]);
     let out = export(&args, &[]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -267,20 +257,9 @@ fn a_failed_batch_gives_exit_code_1_and_the_next_run_resumes_from_it() {
 #[test]
 fn a_batch_refused_for_its_content_is_counted_and_passed_over() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, file) = events_file(&dir);
-    write_events(&path, 0..15, &[]);
     // A 400 can never succeed as sent: not retried, not resent on the next run.
     let server = HttpServer::start(vec![Reply::status(200), Reply::status(400)]);
-    let url = server.url();
-    let args = [
-        file.as_str(),
-        "--to",
-        "otlp",
-        "--endpoint",
-        &url,
-        "--batch",
-        "5",
-    ];
+    let (_, args) = otlp_in_batches_of_5(&dir, 15, &server, &[]);
     let out = export(&args, &[]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::browser::{body_attr, chromium_or_skip, headless};
+use common::browser::{body_attr, chromium_or_skip, loaded_dom, screenshot};
 use common::{fixture, telemetry, text};
 
 /// Writes the fixture's dashboard and returns its path and text.
@@ -113,23 +113,7 @@ fn dashboard_renders_in_headless_chromium() {
     let (page, _) = dashboard(&artefacts);
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}", page.display());
-    let out = headless(
-        &browser,
-        profile.path(),
-        &["--virtual-time-budget=2000", "--dump-dom", &url],
-    );
-    let dom = text(&out.stdout);
-    let console = text(&out.stderr);
-    assert_eq!(
-        body_attr(&dom, "ready").as_deref(),
-        Some("1"),
-        "the page script did not finish:\n{console}"
-    );
-    assert_eq!(body_attr(&dom, "errors"), None, "script errors");
-    assert!(
-        !console.contains(":CONSOLE"),
-        "console messages:\n{console}"
-    );
+    let dom = loaded_dom(&browser, profile.path(), &url);
     // Active users, retention, one funnel, churn, errors per function and per event,
     // latency.
     assert_eq!(body_attr(&dom, "charts").as_deref(), Some("7"));
@@ -137,22 +121,5 @@ fn dashboard_renders_in_headless_chromium() {
     assert!(dom.contains("<path class=\"line\""));
 
     let shot = artefacts.join("report.png");
-    let _ = std::fs::remove_file(&shot);
-    let out = headless(
-        &browser,
-        profile.path(),
-        &[
-            "--window-size=1200,2400",
-            "--virtual-time-budget=2000",
-            &format!("--screenshot={}", shot.display()),
-            &url,
-        ],
-    );
-    let png = std::fs::read(&shot)
-        .unwrap_or_else(|e| panic!("no screenshot ({e}):\n{}", text(&out.stderr)));
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "screenshot too small"
-    );
-    eprintln!("screenshot: {}", shot.display());
+    screenshot(&browser, profile.path(), &url, "1200,2400", &shot);
 }

@@ -57,6 +57,7 @@ pub mod export;
 pub mod instrument;
 #[allow(unreachable_pub)] // shared file: its helpers are `pub` for the macro crate
 mod naming;
+pub mod pg;
 mod property;
 pub mod record;
 #[cfg(feature = "runtime")]

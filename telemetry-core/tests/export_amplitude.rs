@@ -6,10 +6,12 @@ mod export_common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use export_common::{event, events, fast, ids, json_body};
+use export_common::*;
 use serde_json::{Value, json};
-use telemetry_core::export::{AMPLITUDE_MAX_EVENTS, AMPLITUDE_MAX_REQUEST_BYTES, Amplitude};
-use telemetry_core::{Config, Sink, TelemetryEvent, emit};
+use telemetry_core::export::{
+    AMPLITUDE_MAX_EVENTS, AMPLITUDE_MAX_REQUEST_BYTES, Amplitude, AmplitudeApi,
+};
+use telemetry_core::{Config, Sink};
 use telemetry_test_support::http::{HttpServer, RecordedRequest, Reply};
 
 const KEY: &str = "amp-key-0123456789";
@@ -18,13 +20,10 @@ fn exporter(server: &HttpServer, max_retries: u32) -> Amplitude {
     fast(Amplitude::new(KEY).endpoint(server.url()), max_retries)
 }
 
+const MAKE: &Make<AmplitudeApi> = &exporter;
+
 fn insert_ids(request: &RecordedRequest) -> Vec<String> {
-    json_body(request)["events"]
-        .as_array()
-        .expect("an events array")
-        .iter()
-        .map(|e| e["insert_id"].as_str().expect("insert_id").to_owned())
-        .collect()
+    ids_at(request, "/events", "/insert_id")
 }
 
 #[test]
@@ -40,18 +39,7 @@ fn the_request_is_as_documented_and_success_exports_everything() {
         json!({"items": 3, "coupon": "AUTUMN"}),
     ));
     let outcome = exporter(&server, 0).send(&records);
-    assert_eq!(
-        (outcome.exported, outcome.rejected, outcome.failed),
-        (2, 0, 0)
-    );
-    let requests = server.requests();
-    assert_eq!(requests.len(), 1);
-    let request = &requests[0];
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("POST", "/2/httpapi")
-    );
-    assert_eq!(request.header("content-type"), Some("application/json"));
+    let request = &the_only_request(&server, &outcome, 2, "/2/httpapi", "application/json");
     let body = json_body(request);
     assert_eq!(body["api_key"], KEY);
     assert!(body.get("options").is_none(), "ids are long enough: {body}");
@@ -98,53 +86,27 @@ fn short_ids_are_kept_with_min_id_length_not_padded() {
 
 #[test]
 fn retries_on_503_then_succeeds_with_the_same_insert_ids() {
-    let server = HttpServer::start(vec![Reply::status(503), Reply::status(503)]);
-    let records = events(3);
-    let outcome = exporter(&server, 5).send(&records);
-    assert_eq!(
-        (outcome.exported, outcome.failed, outcome.retried),
-        (3, 0, 2)
-    );
-    let requests = server.requests();
-    assert_eq!(requests.len(), 3);
-    for request in &requests {
-        assert_eq!(insert_ids(request), ids(&records));
-    }
+    retries_on_503_then_succeeds(MAKE, insert_ids);
 }
 
 #[test]
 fn no_retry_on_401_403_or_a_400_without_detail() {
-    for reply in [
-        Reply::json(401, r#"{"error":"Invalid API key"}"#),
-        Reply::status(403),
-        Reply::json(400, r#"{"code":400,"error":"Invalid API key"}"#),
-    ] {
-        let status = reply.status;
-        let server = HttpServer::start(vec![reply]);
-        let outcome = exporter(&server, 5).send(&events(2));
-        assert_eq!(server.requests().len(), 1, "status {status}");
-        assert_eq!(
-            (outcome.exported, outcome.failed, outcome.retried),
-            (0, 2, 0),
-            "status {status}"
-        );
-        let error = outcome.error.expect("an error").to_string();
-        assert!(error.contains(&status.to_string()), "{error}");
-        assert!(!error.contains(KEY), "the key leaked: {error}");
-        // A 400 refuses the request itself; 401/403 may succeed with a fixed key.
-        assert_eq!(outcome.permanent, if status == 400 { 2 } else { 0 });
-    }
+    let permanent = no_retry_on(
+        MAKE,
+        vec![
+            Reply::json(401, r#"{"error":"Invalid API key"}"#),
+            Reply::status(403),
+            Reply::json(400, r#"{"code":400,"error":"Invalid API key"}"#),
+        ],
+        KEY,
+    );
+    // A 400 refuses the request itself; 401/403 may succeed with a fixed key.
+    assert_eq!(permanent, vec![(401, 0), (403, 0), (400, 2)]);
 }
 
 #[test]
 fn a_429_with_retry_after_waits_at_least_that_long() {
-    let server = HttpServer::start(vec![Reply::json(429, "{}").header("Retry-After", "3")]);
-    let outcome = exporter(&server, 3).send(&events(1));
-    assert_eq!((outcome.exported, outcome.retried), (1, 1));
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    let waited = requests[1].received_at - requests[0].received_at;
-    assert!(waited >= Duration::from_millis(2900), "waited {waited:?}");
+    waits_for_retry_after(MAKE);
 }
 
 #[test]
@@ -162,30 +124,7 @@ fn a_429_without_retry_after_waits_the_throttle_time_clamped_by_the_config() {
 
 #[test]
 fn a_413_splits_the_batch_until_it_fits() {
-    // The server takes at most 2 events per request.
-    let server = HttpServer::with_handler(|request, _| {
-        let n = json_body(request)["events"].as_array().map_or(0, Vec::len);
-        if n > 2 {
-            Reply::status(413)
-        } else {
-            Reply::json(200, "{}")
-        }
-    });
-    let records = events(5);
-    let outcome = exporter(&server, 0).send(&records);
-    assert_eq!((outcome.exported, outcome.failed), (5, 0));
-    let accepted: Vec<String> = server
-        .requests()
-        .iter()
-        .map(insert_ids)
-        .filter(|ids| ids.len() <= 2)
-        .flatten()
-        .collect();
-    assert_eq!(
-        accepted,
-        ids(&records),
-        "each event accepted once, in order"
-    );
+    splits_on_413(MAKE, insert_ids);
 }
 
 #[test]
@@ -214,14 +153,7 @@ fn a_partial_400_drops_only_the_named_events_and_resends_the_rest() {
 
 #[test]
 fn max_retries_gives_exactly_one_plus_that_many_requests() {
-    let server = HttpServer::with_default(vec![], Reply::status(503));
-    let outcome = exporter(&server, 3).send(&events(2));
-    assert_eq!(server.requests().len(), 4);
-    assert_eq!(
-        (outcome.exported, outcome.failed, outcome.retried),
-        (0, 2, 3)
-    );
-    assert_eq!(outcome.permanent, 0, "retries exhausted may succeed later");
+    max_retries_is_exact(MAKE);
 }
 
 #[test]
@@ -271,16 +203,7 @@ fn an_answering_vendor_renews_the_time_budget() {
     );
     let mut exporter = exporter(&server, 0).max_elapsed(Duration::from_millis(500));
     // ~400 KB each: two per request.
-    let blob = "b".repeat(400_000);
-    let records: Vec<_> = (0..5)
-        .map(|i| {
-            event(
-                "note.saved",
-                Some("user-20391"),
-                json!({"i": i, "text": blob}),
-            )
-        })
-        .collect();
+    let records = notes(5, 400_000);
     let outcome = exporter.send(&records);
     assert_eq!((outcome.exported, outcome.failed), (5, 0));
     let counts: Vec<usize> = server
@@ -351,22 +274,9 @@ fn batches_stay_within_the_count_and_byte_limits() {
 
     // Big events: ~150 KB each, so a request holds 6 of them.
     let server = HttpServer::start(vec![]);
-    let blob = "x".repeat(150_000);
-    let mut records: Vec<_> = (0..14)
-        .map(|i| {
-            event(
-                "note.saved",
-                Some("user-20391"),
-                json!({"i": i, "text": blob}),
-            )
-        })
-        .collect();
+    let mut records = notes(14, 150_000);
     // One event is larger than a whole request may be: never sent.
-    let huge = event(
-        "note.saved",
-        Some("user-20391"),
-        json!({"text": "y".repeat(AMPLITUDE_MAX_REQUEST_BYTES)}),
-    );
+    let huge = note(AMPLITUDE_MAX_REQUEST_BYTES);
     records.insert(3, huge.clone());
     let outcome = exporter(&server, 0).send(&records);
     assert_eq!(
@@ -390,22 +300,7 @@ fn batches_stay_within_the_count_and_byte_limits() {
 
 #[test]
 fn a_server_that_never_answers_is_cut_off_by_the_timeout() {
-    let server = HttpServer::with_default(vec![], Reply::never());
-    let exporter = exporter(&server, 1).timeout(Duration::from_millis(300));
-    let mut exporter = exporter;
-    let outcome = exporter.send(&events(2));
-    assert_eq!((outcome.exported, outcome.failed), (0, 2));
-    assert_eq!(server.requests().len(), 2, "one request and one retry");
-    let error = outcome.error.expect("an error").to_string();
-    assert!(error.contains("timeout"), "{error}");
-}
-
-/// A customer added a dish to the cart.
-#[derive(TelemetryEvent)]
-#[telemetry(name = "cart.item_added", owner = "growth")]
-struct ItemAdded {
-    /// The dish.
-    dish_id: u64,
+    silent_server_is_cut_off(MAKE);
 }
 
 #[test]
@@ -419,19 +314,7 @@ fn counters_conserve_through_the_pipeline() {
         .user_id("user-20391")
         .stats_interval(None)
         .sink(exporter(&server, 2));
-    let guard = telemetry_core::init(config);
-    assert!(guard.is_active());
-    for dish_id in 0..10 {
-        emit!(ItemAdded { dish_id });
-    }
-    assert!(guard.shutdown(Duration::from_secs(30)));
-    let stats = telemetry_core::stats();
-    assert_eq!(stats.emitted, 10, "{stats:?}");
-    assert_eq!(
-        stats.exported + stats.dropped() + stats.failed,
-        stats.emitted,
-        "{stats:?}"
-    );
+    let stats = run_pipeline(config, &[10]);
     assert_eq!(stats.dropped_rejected, 1, "{stats:?}");
     assert_eq!(stats.exported, 9, "{stats:?}");
     let delivered: usize = server

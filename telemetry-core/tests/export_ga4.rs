@@ -3,12 +3,10 @@
 
 mod export_common;
 
-use std::time::Duration;
-
 use export_common::*;
 use serde_json::json;
 use telemetry_core::export::{GA4_MAX_EVENTS, GA4_MAX_PARAM_VALUE, Ga4, Ga4Api};
-use telemetry_core::{Config, Sink, TelemetryEvent, emit};
+use telemetry_core::{Config, Sink};
 use telemetry_test_support::http::{HttpServer, RecordedRequest, Reply};
 
 const SECRET: &str = "ga4-secret-0123456789";
@@ -22,17 +20,7 @@ const MAKE: &Make<Ga4Api> = &make;
 
 /// The record ids, sent as the `event_id` param (GA4 has no id field of its own).
 fn event_ids(request: &RecordedRequest) -> Vec<String> {
-    json_body(request)["events"]
-        .as_array()
-        .expect("an events array")
-        .iter()
-        .map(|e| {
-            e["params"]["event_id"]
-                .as_str()
-                .expect("event_id")
-                .to_owned()
-        })
-        .collect()
+    ids_at(request, "/events", "/params/event_id")
 }
 
 #[test]
@@ -47,17 +35,7 @@ fn the_request_is_as_documented_and_success_exports_everything() {
         event("error", Some("user-20391"), json!({"code": 3})),
     ];
     let outcome = make(&server, 0).send(&records);
-    assert_eq!(
-        (outcome.exported, outcome.rejected, outcome.failed),
-        (2, 0, 0)
-    );
-    let requests = server.requests();
-    assert_eq!(requests.len(), 1);
-    let request = &requests[0];
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("POST", "/mp/collect")
-    );
+    let request = &the_only_request(&server, &outcome, 2, "/mp/collect", "application/json");
     assert_eq!(request.query_param("measurement_id"), Some("G-TEST123"));
     assert_eq!(request.query_param("api_secret"), Some(SECRET));
     let body = json_body(request);
@@ -182,33 +160,13 @@ fn errors_and_debug_output_never_show_the_api_secret() {
     assert!(!exporter.name().contains(SECRET));
 }
 
-/// A customer added a dish to the cart.
-#[derive(TelemetryEvent)]
-#[telemetry(name = "cart.item_added", owner = "growth")]
-struct ItemAdded {
-    /// The dish.
-    dish_id: u64,
-}
-
 #[test]
 fn counters_conserve_through_the_pipeline() {
     let server = HttpServer::start(vec![Reply::status(503)]);
     let config = Config::new("shop", "1.2.0")
         .stats_interval(None)
         .sink(make(&server, 2));
-    let guard = telemetry_core::init(config);
-    assert!(guard.is_active());
-    for dish_id in 0..10 {
-        emit!(ItemAdded { dish_id });
-    }
-    assert!(guard.shutdown(Duration::from_secs(30)));
-    let stats = telemetry_core::stats();
-    assert_eq!(stats.emitted, 10, "{stats:?}");
-    assert_eq!(
-        stats.exported + stats.dropped() + stats.failed,
-        stats.emitted,
-        "{stats:?}"
-    );
+    let stats = run_pipeline(config, &[10]);
     assert_eq!((stats.exported, stats.retried), (10, 1), "{stats:?}");
     let names: Vec<String> = server
         .requests()

@@ -11,7 +11,7 @@ use serde_json::json;
 use telemetry_core::export::{
     SEGMENT_MAX_EVENT_BYTES, SEGMENT_MAX_EVENTS, SEGMENT_MAX_REQUEST_BYTES, Segment, SegmentApi,
 };
-use telemetry_core::{Config, Sink, TelemetryEvent, emit};
+use telemetry_core::{Config, Sink, emit};
 use telemetry_test_support::http::{HttpServer, RecordedRequest, Reply};
 
 const WRITE_KEY: &str = "seg-write-key-0123456789";
@@ -23,12 +23,7 @@ fn make(server: &HttpServer, max_retries: u32) -> Segment {
 const MAKE: &Make<SegmentApi> = &make;
 
 fn message_ids(request: &RecordedRequest) -> Vec<String> {
-    json_body(request)["batch"]
-        .as_array()
-        .expect("a batch array")
-        .iter()
-        .map(|e| e["messageId"].as_str().expect("messageId").to_owned())
-        .collect()
+    ids_at(request, "/batch", "/messageId")
 }
 
 #[test]
@@ -37,18 +32,7 @@ fn the_request_is_as_documented_and_success_exports_everything() {
     let mut records = events(1);
     records.push(event("checkout.started", None, json!({"items": 3})));
     let outcome = make(&server, 0).send(&records);
-    assert_eq!(
-        (outcome.exported, outcome.rejected, outcome.failed),
-        (2, 0, 0)
-    );
-    let requests = server.requests();
-    assert_eq!(requests.len(), 1);
-    let request = &requests[0];
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("POST", "/v1/batch")
-    );
-    assert_eq!(request.header("content-type"), Some("application/json"));
+    let request = &the_only_request(&server, &outcome, 2, "/v1/batch", "application/json");
     // Basic auth: the write key as user name, empty password.
     assert_eq!(
         request.header("authorization"),
@@ -117,23 +101,10 @@ fn max_retries_gives_exactly_one_plus_that_many_requests() {
 fn events_near_32_kb_and_batches_near_500_kb_stay_within_the_limits() {
     let server = HttpServer::start(vec![]);
     // Events just under the 32 KB limit once encoded, and one just over it.
-    let text = |n: usize| "z".repeat(n);
-    let probe = event("note.saved", Some("user-20391"), json!({"text": ""}));
+    let probe = note(0);
     let overhead = probe.to_json().len() + 600;
-    let mut records: Vec<_> = (0..40)
-        .map(|i| {
-            event(
-                "note.saved",
-                Some("user-20391"),
-                json!({"i": i, "text": text(SEGMENT_MAX_EVENT_BYTES - overhead)}),
-            )
-        })
-        .collect();
-    let over = event(
-        "note.saved",
-        Some("user-20391"),
-        json!({"text": text(SEGMENT_MAX_EVENT_BYTES)}),
-    );
+    let mut records = notes(40, SEGMENT_MAX_EVENT_BYTES - overhead);
+    let over = note(SEGMENT_MAX_EVENT_BYTES);
     records.insert(5, over.clone());
     let outcome = make(&server, 0).send(&records);
     assert_eq!(
@@ -180,41 +151,16 @@ fn a_server_that_never_answers_is_cut_off_by_the_timeout() {
     silent_server_is_cut_off(MAKE);
 }
 
-/// A customer added a dish to the cart.
-#[derive(TelemetryEvent)]
-#[telemetry(name = "cart.item_added", owner = "growth")]
-struct ItemAdded {
-    /// The dish.
-    dish_id: u64,
-}
-
 #[test]
 fn counters_conserve_through_the_pipeline() {
-    let _lock = pipeline_lock();
     // The first request is refused for good, later ones succeed.
     let server = HttpServer::start(vec![Reply::status(400)]);
     let config = Config::new("shop", "1.2.0")
         .stats_interval(None)
         .sink(make(&server, 2));
-    let guard = telemetry_core::init(config);
-    assert!(guard.is_active());
-    for dish_id in 0..10 {
-        emit!(ItemAdded { dish_id });
-    }
-    assert!(telemetry_core::flush(Duration::from_secs(30)));
-    for dish_id in 10..15 {
-        emit!(ItemAdded { dish_id });
-    }
-    assert!(guard.shutdown(Duration::from_secs(30)));
-    let stats = telemetry_core::stats();
+    let stats = run_pipeline(config, &[10, 5]);
     let requests = server.requests();
     let first = message_ids(&requests[0]).len() as u64;
-    assert_eq!(stats.emitted, 15, "{stats:?}");
-    assert_eq!(
-        stats.exported + stats.dropped() + stats.failed,
-        stats.emitted,
-        "{stats:?}"
-    );
     assert_eq!(
         (stats.failed, stats.exported),
         (first, 15 - first),

@@ -111,6 +111,15 @@ fn open(dir: &Path, sink: &Switch) -> Spool<Switch> {
         .retry_interval(Duration::ZERO, Duration::ZERO)
 }
 
+/// Sends `batches` through a spool in `dir` while `sink` is down, then closes the spool
+/// as an exiting process would: they stay stored.
+fn park(dir: &Path, sink: &Switch, batches: &[&[Record]]) {
+    let mut spool = open(dir, sink);
+    for batch in batches {
+        spool.send(batch);
+    }
+}
+
 fn segments(dir: &Path) -> Vec<PathBuf> {
     let mut list: Vec<_> = fs::read_dir(dir)
         .unwrap()
@@ -212,11 +221,7 @@ fn a_torn_tail_is_skipped_and_the_rest_delivered() {
     let dir = tempfile::tempdir().unwrap();
     let sink = Switch::new(Mode::Down);
     let (a, b) = (batch(2), batch(3));
-    {
-        let mut spool = open(dir.path(), &sink);
-        spool.send(&a);
-        spool.send(&b);
-    }
+    park(dir.path(), &sink, &[&a, &b]);
     // The process died in the middle of writing the last entry.
     let segment = segments(dir.path()).pop().unwrap();
     let len = fs::metadata(&segment).unwrap().len();
@@ -277,10 +282,7 @@ fn a_corrupt_entry_skips_the_rest_of_its_segment_only() {
 fn damage_is_reported_on_stderr_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let sink = Switch::new(Mode::Down);
-    {
-        let mut spool = open(dir.path(), &sink);
-        spool.send(&batch(2));
-    }
+    park(dir.path(), &sink, &[&batch(2)]);
     let segment = segments(dir.path()).pop().unwrap();
     let mut data = fs::read(&segment).unwrap();
     let last = data.len() - 3;
@@ -485,11 +487,7 @@ fn a_damaged_ack_file_resends_rather_than_loses() {
     let dir = tempfile::tempdir().unwrap();
     let sink = Switch::new(Mode::Down);
     let (a, b) = (batch(2), batch(3));
-    {
-        let mut spool = open(dir.path(), &sink);
-        spool.send(&a);
-        spool.send(&b);
-    }
+    park(dir.path(), &sink, &[&a, &b]);
     sink.set(Mode::Up);
     {
         // `a` is delivered and acknowledged, `b` fails and stays.

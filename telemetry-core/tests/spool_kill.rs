@@ -80,20 +80,6 @@ fn wait_for_line(child: &mut KillOnDrop, prefix: &str) -> String {
         .expect("the child printed its status line")
 }
 
-/// The `log.record.uid` values of an OTLP request body: the key, then the value field
-/// (tag 0x12, length 38), its `string_value` (tag 0x0a, length 36) and the UUID text.
-fn record_ids(body: &[u8]) -> Vec<String> {
-    let key = b"log.record.uid\x12\x26\x0a\x24";
-    let mut ids = Vec::new();
-    let mut at = 0;
-    while let Some(found) = body[at..].windows(key.len()).position(|w| w == key) {
-        let start = at + found + key.len();
-        ids.push(String::from_utf8_lossy(&body[start..start + 36]).into_owned());
-        at = start + 36;
-    }
-    ids
-}
-
 #[test]
 fn killed_process_delivers_its_spooled_events_exactly_once_after_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -126,7 +112,7 @@ fn killed_process_delivers_its_spooled_events_exactly_once_after_restart() {
     let mut order = Vec::new();
     for request in &requests {
         assert_eq!(request.path, "/v1/logs");
-        for id in record_ids(&request.body) {
+        for id in request.otlp_record_uids() {
             *seen.entry(id.clone()).or_default() += 1;
             order.push(id);
         }

@@ -49,6 +49,22 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// The `log.record.uid` attribute values of an OTLP/HTTP protobuf logs request, in
+    /// order: found as the key followed by the value field (tag 0x12, length 38), its
+    /// `string_value` (tag 0x0a, length 36) and the UUID text.
+    pub fn otlp_record_uids(&self) -> Vec<String> {
+        let key = b"log.record.uid\x12\x26\x0a\x24";
+        let body = &self.body;
+        let mut ids = Vec::new();
+        let mut at = 0;
+        while let Some(found) = body[at..].windows(key.len()).position(|w| w == key) {
+            let start = at + found + key.len();
+            ids.push(String::from_utf8_lossy(&body[start..start + 36]).into_owned());
+            at = start + 36;
+        }
+        ids
+    }
+
     /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -339,19 +355,19 @@ fn read_line(
     loop {
         match reader.read_until(b'\n', line) {
             Ok(n) => return Ok(n),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                if state.stop.load(Ordering::SeqCst) {
-                    return Err(e);
-                }
-            }
+            Err(e) if keep_waiting(&e, state) => {}
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Whether a read that failed with `e` is to be tried again: it only met the socket's
+/// read timeout (which lets the connection notice `stop`) and the server is not stopping.
+fn keep_waiting(e: &io::Error, state: &State) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) && !state.stop.load(Ordering::SeqCst)
 }
 
 fn read_exact(reader: &mut BufReader<TcpStream>, state: &State, buf: &mut [u8]) -> io::Result<()> {
@@ -360,16 +376,7 @@ fn read_exact(reader: &mut BufReader<TcpStream>, state: &State, buf: &mut [u8]) 
         match reader.read(&mut buf[filled..]) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => filled += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                if state.stop.load(Ordering::SeqCst) {
-                    return Err(e);
-                }
-            }
+            Err(e) if keep_waiting(&e, state) => {}
             Err(e) => return Err(e),
         }
     }

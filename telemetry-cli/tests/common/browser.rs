@@ -1,5 +1,5 @@
 //! Headless Chromium for the tests of the HTML pages: find the browser, run it on a
-//! page, read the state the page's script leaves on `<body>`.
+//! page, read the state the page's script leaves on `<body>`, take a screenshot.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -60,4 +60,51 @@ pub fn body_attr(dom: &str, name: &str) -> Option<String> {
     let key = format!("data-{name}=\"");
     let start = body.find(&key)? + key.len();
     Some(body[start..][..body[start..].find('"')?].to_string())
+}
+
+/// The DOM of the page at `url` once its script ran, after checking that the script
+/// finished (`data-ready="1"` on `<body>`), reported no error and logged nothing: any
+/// console message (an error, a warning) is a bug.
+pub fn loaded_dom(browser: &Path, profile: &Path, url: &str) -> String {
+    let out = headless(
+        browser,
+        profile,
+        &["--virtual-time-budget=2000", "--dump-dom", url],
+    );
+    let dom = super::text(&out.stdout);
+    let console = super::text(&out.stderr);
+    assert_eq!(
+        body_attr(&dom, "ready").as_deref(),
+        Some("1"),
+        "the page script did not finish:\n{console}"
+    );
+    assert_eq!(body_attr(&dom, "errors"), None, "script errors");
+    assert!(
+        !console.contains(":CONSOLE"),
+        "console messages:\n{console}"
+    );
+    dom
+}
+
+/// Saves a screenshot of the page at `url` in a window of `window_size` (`width,height`)
+/// to `shot`, and checks that it is a PNG image of some substance.
+pub fn screenshot(browser: &Path, profile: &Path, url: &str, window_size: &str, shot: &Path) {
+    let _ = std::fs::remove_file(shot);
+    let out = headless(
+        browser,
+        profile,
+        &[
+            &format!("--window-size={window_size}"),
+            "--virtual-time-budget=2000",
+            &format!("--screenshot={}", shot.display()),
+            url,
+        ],
+    );
+    let png = std::fs::read(shot)
+        .unwrap_or_else(|e| panic!("no screenshot ({e}):\n{}", super::text(&out.stderr)));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot too small"
+    );
+    eprintln!("screenshot: {}", shot.display());
 }

@@ -8,11 +8,12 @@ use std::time::{Duration, SystemTime};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement};
 
+use crate::pg::{describe, quote_table, redact};
 use crate::record::{Record, RecordKind};
 use crate::{Delivery, Sink};
 
 /// The table [`Postgres`] writes to unless told otherwise ([`Postgres::table`]).
-pub const POSTGRES_DEFAULT_TABLE: &str = "telemetry_events";
+pub const POSTGRES_DEFAULT_TABLE: &str = crate::pg::DEFAULT_TABLE;
 
 /// The environment variable [`Postgres::from_env`] reads by default.
 pub const POSTGRES_URL_ENV: &str = "TELEMETRY_POSTGRES_URL";
@@ -442,35 +443,6 @@ fn json(value: &impl serde::Serialize) -> serde_json::Value {
     v
 }
 
-/// The table name quoted for SQL: `"name"` or `"schema"."name"`.
-fn quote_table(table: &str) -> Result<String, &'static str> {
-    let parts: Vec<&str> = table.split('.').collect();
-    if parts.len() > 2 {
-        return Err("more than one `.`");
-    }
-    for part in &parts {
-        let mut chars = part.chars();
-        match chars.next() {
-            None => return Err("an empty name"),
-            Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
-                return Err("a name must start with a letter or `_`");
-            }
-            _ => {}
-        }
-        if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err("a character other than a letter, digit or `_`");
-        }
-        if part.len() > 63 {
-            return Err("longer than 63 characters");
-        }
-    }
-    Ok(parts
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect::<Vec<_>>()
-        .join("."))
-}
-
 /// The prefix of the table's index names: its unqualified name, cut so that the
 /// longest index name fits PostgreSQL's 63 bytes.
 fn index_prefix(table: &str) -> String {
@@ -553,21 +525,6 @@ fn connection_lost(e: &postgres::Error) -> bool {
         .contains(code)
 }
 
-/// The error with its causes (`error connecting to server: Connection refused`).
-fn describe(e: &postgres::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// `ConnectionAborted` for an error worth retrying on a new connection (see
 /// [`connection_lost`]), `Other` for one that would happen again.
 fn error_kind(e: &postgres::Error) -> io::ErrorKind {
@@ -578,119 +535,12 @@ fn error_kind(e: &postgres::Error) -> io::ErrorKind {
     }
 }
 
-/// `url` with its password replaced by `***`: in the user info of a URL
-/// (`postgres://user:***@host`), in a `password=` query parameter, or in a
-/// `password=...` pair of the key-value form.
-pub(crate) fn redact(url: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        let authority = match authority.rfind('@') {
-            Some(at) => {
-                let (userinfo, host) = authority.split_at(at);
-                match userinfo.find(':') {
-                    Some(colon) => format!("{}:***{host}", &userinfo[..colon]),
-                    None => authority.to_owned(),
-                }
-            }
-            None => authority.to_owned(),
-        };
-        let tail = match tail.split_once('?') {
-            Some((path, query)) => {
-                let query: Vec<String> = query
-                    .split('&')
-                    .map(|pair| match pair.split_once('=') {
-                        Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                        _ => pair.to_owned(),
-                    })
-                    .collect();
-                format!("{path}?{}", query.join("&"))
-            }
-            None => tail.to_owned(),
-        };
-        return format!("{}{authority}{tail}", &url[..scheme_end + 3]);
-    }
-    // Key-value form: `host=h user=u password='it''s secret' dbname=d`.
-    let mut out = String::with_capacity(url.len());
-    let mut rest = url;
-    while let Some(at) = find_password_key(rest) {
-        let after_key = &rest[at..];
-        let eq = after_key.find('=').expect("found with `=`");
-        out.push_str(&rest[..at + eq + 1]);
-        let value = after_key[eq + 1..].trim_start();
-        let skipped = after_key.len() - eq - 1 - value.len();
-        out.push_str(&after_key[eq + 1..eq + 1 + skipped]);
-        let value_len = if let Some(quoted) = value.strip_prefix('\'') {
-            // Up to the closing quote; `\'` escapes one.
-            let mut end = quoted.len();
-            let mut chars = quoted.char_indices();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        chars.next();
-                    }
-                    '\'' => {
-                        end = i + 1;
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            (1 + end).min(value.len())
-        } else {
-            value.find(char::is_whitespace).unwrap_or(value.len())
-        };
-        out.push_str("***");
-        rest = &value[value_len..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Start of a `password` key followed by `=` at a word boundary.
-fn find_password_key(s: &str) -> Option<usize> {
-    let lower = s.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find("password") {
-        let at = from + i;
-        let before_ok = at == 0 || lower.as_bytes()[at - 1].is_ascii_whitespace();
-        let after = lower[at + "password".len()..].trim_start();
-        if before_ok && after.starts_with('=') {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn passwords_are_redacted_in_every_form() {
-        for (url, want) in [
-            (
-                "postgres://app:s3cr%40t@db.example:5432/analytics",
-                "postgres://app:***@db.example:5432/analytics",
-            ),
-            (
-                "postgresql://app@localhost/db?password=hunter2&sslmode=disable",
-                "postgresql://app@localhost/db?password=***&sslmode=disable",
-            ),
-            ("postgres://localhost/db", "postgres://localhost/db"),
-            (
-                "host=127.0.0.1 user=app password=hunter2 dbname=x",
-                "host=127.0.0.1 user=app password=*** dbname=x",
-            ),
-            (
-                "host=h password = 'it\\'s secret' user=u",
-                "host=h password = *** user=u",
-            ),
-        ] {
-            assert_eq!(redact(url), want, "{url}");
-        }
+    fn the_password_never_shows() {
         let sink = Postgres::new("postgres://app:hunter2@127.0.0.1:1/db");
         let shown = format!("{sink:?} {}", sink.name());
         assert!(!shown.contains("hunter2"), "{shown}");
@@ -705,18 +555,6 @@ mod tests {
                 .starts_with("the environment variable TELEMETRY_POSTGRES_URL_NEVER_SET"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn table_names_are_checked_and_quoted() {
-        assert_eq!(quote_table("events").unwrap(), r#""events""#);
-        assert_eq!(
-            quote_table("analytics.app_events").unwrap(),
-            r#""analytics"."app_events""#
-        );
-        for bad in ["", "a.b.c", "1events", "ev ents", "x;DROP TABLE y", "a."] {
-            assert!(quote_table(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! Helpers shared by the vendor exporters' contract tests: records to send and a fast
-//! retry policy.
+//! Helpers shared by the vendor exporters' contract tests: records to send, a fast
+//! retry policy, the cases every HTTP exporter must pass and a pipeline run.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use telemetry_core::export::{HttpExporter, Vendor};
-use telemetry_core::{Record, Sink};
+use telemetry_core::{Config, Delivery, Record, Sink, Stats, TelemetryEvent, emit};
 use telemetry_test_support::http::{HttpServer, RecordedRequest, Reply};
 
 /// An event record for `user` (none: anonymous) with the given properties.
@@ -50,6 +50,47 @@ pub(crate) fn events(n: usize) -> Vec<Record> {
         .collect()
 }
 
+/// A `note.saved` event whose `text` property holds `text_bytes` bytes.
+pub(crate) fn note(text_bytes: usize) -> Record {
+    event(
+        "note.saved",
+        Some("user-20391"),
+        json!({"text": "x".repeat(text_bytes)}),
+    )
+}
+
+/// `n` `note.saved` events numbered by their `i` property, each with a `text` of
+/// `text_bytes` bytes.
+pub(crate) fn notes(n: usize, text_bytes: usize) -> Vec<Record> {
+    let text = "x".repeat(text_bytes);
+    (0..n)
+        .map(|i| {
+            event(
+                "note.saved",
+                Some("user-20391"),
+                json!({"i": i, "text": text}),
+            )
+        })
+        .collect()
+}
+
+/// The string at `id` (a JSON pointer) of each element of the array at `array` in the
+/// request's JSON body: the event ids a vendor request carries.
+pub(crate) fn ids_at(request: &RecordedRequest, array: &str, id: &str) -> Vec<String> {
+    json_body(request)
+        .pointer(array)
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("no array at `{array}`"))
+        .iter()
+        .map(|e| {
+            e.pointer(id)
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("no string at `{id}`: {e}"))
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Small waits so retry tests finish quickly; `max_retries` retries.
 pub(crate) fn fast<V: Vendor>(exporter: HttpExporter<V>, max_retries: u32) -> HttpExporter<V> {
     exporter
@@ -68,6 +109,30 @@ pub(crate) fn json_body(request: &RecordedRequest) -> Value {
 /// The ids of `records`, as strings.
 pub(crate) fn ids(records: &[Record]) -> Vec<String> {
     records.iter().map(|r| r.id.to_string()).collect()
+}
+
+/// Checks that `outcome` exported all `n` records in the one request `server` got, a
+/// `POST` to `path` with the given content type, and returns that request.
+pub(crate) fn the_only_request(
+    server: &HttpServer,
+    outcome: &Delivery,
+    n: u64,
+    path: &str,
+    content_type: &str,
+) -> RecordedRequest {
+    assert_eq!(
+        (outcome.exported, outcome.rejected, outcome.failed),
+        (n, 0, 0)
+    );
+    let mut requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let request = requests.remove(0);
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", path)
+    );
+    assert_eq!(request.header("content-type"), Some(content_type));
+    request
 }
 
 /// Builds the exporter under test, sending to `server`, with `max_retries` retries.
@@ -91,8 +156,15 @@ pub(crate) fn retries_on_503_then_succeeds<V: Vendor>(make: &Make<V>, ids_of: Id
     }
 }
 
-/// Each of `replies` is answered once, never retried, and fails the batch.
-pub(crate) fn no_retry_on<V: Vendor>(make: &Make<V>, replies: Vec<Reply>, secret: &str) {
+/// Each of `replies` is answered once, never retried, and fails the batch; neither
+/// `Debug` nor the error shows `secret`. Returns each status with the number of events
+/// counted as refused for good.
+pub(crate) fn no_retry_on<V: Vendor>(
+    make: &Make<V>,
+    replies: Vec<Reply>,
+    secret: &str,
+) -> Vec<(u16, u64)> {
+    let mut permanent = Vec::new();
     for reply in replies {
         let status = reply.status;
         let server = HttpServer::start(vec![reply]);
@@ -112,7 +184,9 @@ pub(crate) fn no_retry_on<V: Vendor>(make: &Make<V>, replies: Vec<Reply>, secret
         let error = outcome.error.expect("an error").to_string();
         assert!(error.contains(&status.to_string()), "{error}");
         assert!(!error.contains(secret), "the credential leaked: {error}");
+        permanent.push((status, outcome.permanent));
     }
+    permanent
 }
 
 /// A 429 with `Retry-After: 3` delays the retry by at least about 3 s.
@@ -174,6 +248,43 @@ pub(crate) fn splits_on_413<V: Vendor>(make: &Make<V>, ids_of: IdsOf) {
         .flatten()
         .collect();
     assert_eq!(accepted, ids(&records));
+}
+
+/// A customer added a dish to the cart.
+#[derive(TelemetryEvent)]
+#[telemetry(name = "cart.item_added", owner = "growth")]
+pub(crate) struct ItemAdded {
+    /// The dish.
+    pub(crate) dish_id: u64,
+}
+
+/// Runs the pipeline with `config`: emits `ItemAdded` events numbered from 0, as many
+/// as each of `rounds` says, flushing between rounds, then shuts down. Checks that every
+/// event was emitted and counted once (exported, dropped or failed) and returns the
+/// final counters.
+pub(crate) fn run_pipeline(config: Config, rounds: &[u64]) -> Stats {
+    let _lock = pipeline_lock();
+    let guard = telemetry_core::init(config);
+    assert!(guard.is_active());
+    let mut dish_id = 0;
+    for (i, &round) in rounds.iter().enumerate() {
+        if i > 0 {
+            assert!(telemetry_core::flush(Duration::from_secs(30)));
+        }
+        for _ in 0..round {
+            emit!(ItemAdded { dish_id });
+            dish_id += 1;
+        }
+    }
+    assert!(guard.shutdown(Duration::from_secs(30)));
+    let stats = telemetry_core::stats();
+    assert_eq!(stats.emitted, dish_id, "{stats:?}");
+    assert_eq!(
+        stats.exported + stats.dropped() + stats.failed,
+        stats.emitted,
+        "{stats:?}"
+    );
+    stats
 }
 
 /// The pipeline is process-global: tests that call `init` take this lock.
