@@ -17,7 +17,12 @@
 //! counting global allocator. Then pipeline throughput to the JSONL file with 1 and 2
 //! producers, and peak RSS of a 10-million-event burst (in a child process).
 //!
-//! `cargo bench -p telemetry-benches --bench emit` prints a Markdown table.
+//! `cargo bench -p telemetry-benches --bench emit` prints a Markdown table. Single
+//! parts, repeated, run the built binary (`target/release/deps/emit-*`) with:
+//! `TELEMETRY_BENCH_THROUGHPUT=n` (pipeline throughput, n runs each, with the median),
+//! `TELEMETRY_BENCH_IDLE=n` (idle emits, with the floors and the same with the writer
+//! blocked in its sink or the event switched off; `TELEMETRY_BENCH_IDLE_QUEUE` sets the
+//! queue size), `TELEMETRY_BENCH_CALLGRIND=1` (10,000 emits to count instructions).
 #![allow(missing_docs)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -571,6 +576,95 @@ const BURST_ENV: &str = "TELEMETRY_BENCH_BURST";
 /// then `callgrind_annotate --inclusive=yes` and divide `emit_ours` by 10,000.
 const CALLGRIND_ENV: &str = "TELEMETRY_BENCH_CALLGRIND";
 
+/// Set to run only the pipeline throughput runs (1 and 2 producers), `n` times each:
+/// `TELEMETRY_BENCH_THROUGHPUT=5 target/release/deps/emit-*`.
+const THROUGHPUT_ENV: &str = "TELEMETRY_BENCH_THROUGHPUT";
+
+fn throughput_only(runs: usize) {
+    throughput(1, 200_000); // warm-up, as in the full run
+    for producers in [1, 2] {
+        let rates: Vec<f64> = (0..runs)
+            .map(|_| throughput(producers, 2_000_000 / producers).0 / 1e6)
+            .collect();
+        let text: Vec<String> = rates.iter().map(|r| format!("{r:.2}")).collect();
+        println!(
+            "{producers} producer(s): median {:.2} M events/s (runs: {})",
+            median(rates.clone()),
+            text.join(", ")
+        );
+    }
+}
+
+/// Set to run only the idle measurements of `emit!` (and their floors), `n` times:
+/// `TELEMETRY_BENCH_IDLE=5 target/release/deps/emit-*`.
+const IDLE_ENV: &str = "TELEMETRY_BENCH_IDLE";
+
+fn idle_only(runs: usize) {
+    let overhead = timer_overhead();
+    let dir = tempfile::tempdir().unwrap();
+    let stall = Arc::new(AtomicBool::new(false));
+    let sink = StallableJsonl(
+        telemetry_core::JsonlSink::create(dir.path().join("events.jsonl")).unwrap(),
+        Arc::clone(&stall),
+    );
+    let capacity = std::env::var("TELEMETRY_BENCH_IDLE_QUEUE")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(8192);
+    let guard = telemetry_core::init(
+        Config::new("bench", "1")
+            .sink(sink)
+            .queue_capacity(capacity)
+            .stats_interval(None),
+    );
+    for _ in 0..runs {
+        let (floor, floor_busy) = idle_both(overhead, emit_flag);
+        let (clock, clock_busy) = idle_both(overhead, |_| {
+            black_box(std::time::SystemTime::now());
+        });
+        let (slept, busy) = idle_both(overhead, emit_ours);
+        // Two emits after the pause: the second one runs warm.
+        let (_, twice_busy) = idle_both(overhead, |i| {
+            emit_ours(i);
+            emit_ours(i + 1);
+        });
+        // The event switched off: everything before the clock, encoding and queue.
+        assert_eq!(
+            telemetry_core::set_event_enabled("cart.item_added", false),
+            1
+        );
+        let (_, off_busy) = idle_both(overhead, emit_ours);
+        assert_eq!(
+            telemetry_core::set_event_enabled("cart.item_added", true),
+            1
+        );
+        // The writer blocked in its sink: it touches neither the queue nor the slots,
+        // so what is left is the emitting thread's own cache misses.
+        stall.store(true, Ordering::Relaxed);
+        emit_ours(0);
+        assert!(!telemetry_core::flush(Duration::from_millis(20)));
+        let (stalled, stalled_busy) = idle_both(overhead, emit_ours);
+        stall.store(false, Ordering::Relaxed);
+        assert!(telemetry_core::flush(Duration::from_secs(30)));
+        println!(
+            "idle emit: caller slept {:.0} ns, busy {:.0} ns (a second emit right after: \
+             {:.0} ns; event switched off: {:.0} ns); writer stalled: {:.0} / {:.0} ns \
+             (floors: empty call {:.0} / {:.0} ns, SystemTime::now() {:.0} / {:.0} ns)",
+            slept.ns,
+            busy.ns,
+            twice_busy.ns - busy.ns,
+            off_busy.ns,
+            stalled.ns,
+            stalled_busy.ns,
+            floor.ns,
+            floor_busy.ns,
+            clock.ns,
+            clock_busy.ns
+        );
+    }
+    drop(guard);
+}
+
 fn callgrind_child() {
     let dir = tempfile::tempdir().unwrap();
     let guard = telemetry_core::init(
@@ -630,6 +724,14 @@ fn main() {
         callgrind_child();
         return;
     }
+    if let Some(runs) = std::env::var_os(IDLE_ENV) {
+        idle_only(runs.to_str().and_then(|r| r.parse().ok()).unwrap_or(3));
+        return;
+    }
+    if let Some(runs) = std::env::var_os(THROUGHPUT_ENV) {
+        throughput_only(runs.to_str().and_then(|r| r.parse().ok()).unwrap_or(3));
+        return;
+    }
     // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing else.
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -650,6 +752,9 @@ fn main() {
         bench_untyped(overhead),
         bench_otel(overhead),
     ];
+    // Warm-up, not reported: the first run also pays for the file system's and the
+    // allocator's first touches (pages of the file, the writer's batch buffer).
+    throughput(1, 200_000);
     let (t1, s1) = throughput(1, 2_000_000);
     let (t2, s2) = throughput(2, 1_000_000);
     let burst = std::process::Command::new(std::env::current_exe().unwrap())
