@@ -197,19 +197,14 @@ pub(crate) fn retention(
     (_, last): (u32, u32),
     max_n: u32,
 ) -> Option<Retention> {
-    struct Sums {
-        users: f64,
-        on_day: Vec<f64>,
-        on_or_after_day: Vec<f64>,
-    }
-    let mut cohorts: BTreeMap<u32, Sums> = BTreeMap::new();
+    let mut cohorts: BTreeMap<u32, CohortSums> = BTreeMap::new();
     for (user, days) in users {
         let Some(&first_seen) = days.first() else {
             continue;
         };
         let weight = weights[*user as usize];
         let observable = (last - first_seen).min(max_n) as usize + 1;
-        let cohort = cohorts.entry(first_seen).or_insert_with(|| Sums {
+        let cohort = cohorts.entry(first_seen).or_insert_with(|| CohortSums {
             users: 0.0,
             on_day: vec![0.0; observable],
             on_or_after_day: vec![0.0; observable],
@@ -231,6 +226,21 @@ pub(crate) fn retention(
     if cohorts.is_empty() {
         return None;
     }
+    Some(retention_from(cohorts))
+}
+
+/// The weighted users of one cohort, and of them those active `n` days after the first
+/// (`on_day[n]`) or `n` or more days after (`on_or_after_day[n]`), for each day `n`
+/// observable before the last day.
+pub(crate) struct CohortSums {
+    pub(crate) users: f64,
+    pub(crate) on_day: Vec<f64>,
+    pub(crate) on_or_after_day: Vec<f64>,
+}
+
+/// Retention from the weighted cohorts by first day: each cohort's counts rounded, and
+/// for each day `n` the share of users active then among the cohorts that can show it.
+pub(crate) fn retention_from(cohorts: BTreeMap<u32, CohortSums>) -> Retention {
     let width = cohorts.values().map(|c| c.on_day.len()).max().unwrap_or(0);
     let mut on_day = Vec::new();
     let mut on_or_after_day = Vec::new();
@@ -244,7 +254,7 @@ pub(crate) fn retention(
         on_day.push(fratio(on, base));
         on_or_after_day.push(fratio(after, base));
     }
-    Some(Retention {
+    Retention {
         cohorts: cohorts
             .into_iter()
             .map(|(day, c)| Cohort {
@@ -256,7 +266,7 @@ pub(crate) fn retention(
             .collect(),
         on_day,
         on_or_after_day,
-    })
+    }
 }
 
 /// Churn of one period: users active in the previous period and not in this one,
@@ -305,7 +315,19 @@ pub(crate) fn churn(
             }
         }
     }
-    (1..periods)
+    churn_from(&active, &churned, (first, last), period)
+}
+
+/// The churn of each period after the first from the weighted users active in each
+/// period (`active[p]`) and of those the ones churned in it (`churned[p]`): periods of
+/// `period` days from `first`, the last one cut at `last`.
+pub(crate) fn churn_from(
+    active: &[f64],
+    churned: &[f64],
+    (first, last): (u32, u32),
+    period: u32,
+) -> Vec<Churn> {
+    (1..active.len())
         .map(|p| {
             let start = first + p as u32 * period;
             Churn {

@@ -192,22 +192,7 @@ impl FunnelState {
             };
             ms / 1000.0
         });
-        let steps = self
-            .funnel
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, step)| {
-                let previous = if i == 0 { reached[0] } else { reached[i - 1] };
-                FunnelStepReport {
-                    step: step_label(step),
-                    users: whole(reached[i]),
-                    conversion_from_previous: fratio(reached[i], previous),
-                    conversion_from_first: fratio(reached[i], reached[0]),
-                    dropped: whole(previous).saturating_sub(whole(reached[i])),
-                }
-            })
-            .collect();
+        let steps = step_reports(&self.funnel.steps, &reached);
         FunnelReport {
             name: self.funnel.name.to_string(),
             description: self.funnel.description.to_string(),
@@ -241,6 +226,25 @@ fn compact(hits: &mut Vec<Hit>) {
         }
     }
     *hits = out;
+}
+
+/// The report of each step from the weighted users who reached it (`reached[i]` for
+/// step `i`).
+pub(crate) fn step_reports(steps: &[FunnelStep], reached: &[f64]) -> Vec<FunnelStepReport> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let previous = if i == 0 { reached[0] } else { reached[i - 1] };
+            FunnelStepReport {
+                step: step_label(step),
+                users: whole(reached[i]),
+                conversion_from_previous: fratio(reached[i], previous),
+                conversion_from_first: fratio(reached[i], reached[0]),
+                dropped: whole(previous).saturating_sub(whole(reached[i])),
+            }
+        })
+        .collect()
 }
 
 /// `event` or `event where p = v && q = w`.

@@ -35,6 +35,7 @@
 //! ```
 
 mod active;
+mod fast;
 mod funnel;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -245,16 +246,28 @@ pub struct Analyzer {
     /// Name of the input being read and the line number in it.
     source: Option<String>,
     source_line: u64,
-    users: Map<Box<str>, u32>,
+    /// User indexes by id: the ids of at most [`SHORT_ID`] bytes stored inline (no
+    /// pointer to follow on a look-up), the others in `long_users`.
+    users: Map<[u64; 3], u32>,
+    long_users: Map<Box<str>, u32>,
     /// Anonymous ids seen with a user id: the user they belong to.
     aliases: Map<u32, u32>,
     /// The last (anonymous, user) pair recorded, to skip repeating it.
     last_alias: Option<(u32, u32)>,
+    /// The ids of the last record (user, then anonymous id when it links one) and
+    /// their indexes: consecutive records are often the same user's.
+    last_ids: (String, String, Option<(u32, Option<u32>)>),
     /// Per user: the highest sample rate among the records counted as activity
     /// (0: none yet).
     active_rate: Vec<f32>,
     /// Active days (sorted) per group (`""` without `by`) per user.
     activity: BTreeMap<String, Map<u32, Vec<u32>>>,
+    /// The group `""` of `activity` (every record's without `by`), apart while
+    /// reading: a look-up in `activity` per record costs more than the rest of it.
+    ungrouped: Option<Map<u32, Vec<u32>>>,
+    /// The last (user, day) added to `ungrouped`: already there for the next records
+    /// of the same user that day.
+    last_ungrouped: Option<(u32, u32)>,
     funnels: Vec<funnel::FunnelState>,
     reliability: reliability::Collector,
     days: Option<(u32, u32)>,
@@ -278,10 +291,14 @@ impl Analyzer {
             source: None,
             source_line: 0,
             users: Map::default(),
+            long_users: Map::default(),
             aliases: Map::default(),
             last_alias: None,
+            last_ids: (String::new(), String::new(), None),
             active_rate: Vec::new(),
             activity: BTreeMap::new(),
+            ungrouped: None,
+            last_ungrouped: None,
             funnels,
             reliability: reliability::Collector::default(),
             days: None,
@@ -352,11 +369,22 @@ impl Analyzer {
                     .any(|f| f.steps.iter().any(|s| !s.filters.is_empty())),
         };
         let threads = threads.max(1);
+        // Buffers of used blocks, reused rather than allocated (and faulted in) anew.
+        // A fixed number of blocks (in the channels, being parsed, parsed out of order
+        // and waiting for an earlier one): memory stays bounded however the threads
+        // are scheduled.
+        let blocks = threads * 4 + 2;
+        let (free_tx, free_rx) = mpsc::sync_channel::<Vec<u8>>(blocks);
+        for _ in 0..blocks {
+            let _ = free_tx.try_send(Vec::new());
+        }
+        let pool = Pool::default();
+        let pool = &pool;
         std::thread::scope(|scope| {
             let (chunk_tx, chunk_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(threads * 2);
             let (done_tx, done_rx) = mpsc::sync_channel::<Block>(threads * 2);
             let chunk_rx = Arc::new(Mutex::new(chunk_rx));
-            let reading = scope.spawn(move || read_chunks(reader, &chunk_tx));
+            let reading = scope.spawn(move || read_chunks(reader, &chunk_tx, &free_rx));
             for _ in 0..threads {
                 let chunk_rx = Arc::clone(&chunk_rx);
                 let done_tx = done_tx.clone();
@@ -366,8 +394,9 @@ impl Analyzer {
                         let Ok(Ok((seq, chunk))) = next else {
                             return;
                         };
-                        let entries = parse_chunk(&chunk, keep);
-                        if done_tx.send((seq, chunk, entries)).is_err() {
+                        let mut entries = pool.take(&pool.entries);
+                        let lines = parse_chunk(chunk, keep, &mut entries);
+                        if done_tx.send((seq, lines, entries)).is_err() {
                             return;
                         }
                     }
@@ -375,25 +404,36 @@ impl Analyzer {
             }
             drop(done_tx);
             // Parsed blocks may arrive out of order: use them in input order.
-            let mut pending: BTreeMap<u64, (Vec<u8>, Vec<Entry>)> = BTreeMap::new();
+            let mut pending: BTreeMap<u64, (view::Lines, Vec<Entry>)> = BTreeMap::new();
             let mut next = 0u64;
-            for (seq, chunk, entries) in done_rx {
-                pending.insert(seq, (chunk, entries));
-                while let Some((chunk, entries)) = pending.remove(&next) {
+            // Lines used (one entry per line).
+            let mut used = 0u64;
+            for (seq, lines, entries) in done_rx {
+                pending.insert(seq, (lines, entries));
+                while let Some((lines, mut entries)) = pending.remove(&next) {
+                    used += entries.len() as u64;
                     for entry in &entries {
-                        self.add_entry(entry, &chunk);
+                        self.add_entry(entry, &lines);
                     }
+                    entries.clear();
+                    pool.put(&pool.entries, entries);
+                    let mut bytes = lines.into_bytes();
+                    bytes.clear();
+                    // The reader may be gone (at the end).
+                    let _ = free_tx.try_send(bytes);
                     next += 1;
                     progress();
                 }
             }
             reading
                 .join()
-                .unwrap_or_else(|_| Err((0, io::Error::other("the reading thread panicked"))))
+                .unwrap_or_else(|_| Err(io::Error::other("the reading thread panicked")))
+                .map(|()| used)
+                .map_err(|e| (used, e))
         })
     }
 
-    fn add_entry(&mut self, entry: &Entry, block: &[u8]) {
+    fn add_entry(&mut self, entry: &Entry, block: &view::Lines) {
         self.source_line += 1;
         match entry {
             Entry::Blank => {}
@@ -425,28 +465,61 @@ impl Analyzer {
 
     /// The index of a user id, added when new.
     fn intern(&mut self, id: &str) -> u32 {
-        match self.users.get(id) {
-            Some(&u) => u,
-            None => {
-                let u = self.users.len() as u32;
-                self.users.insert(id.into(), u);
-                self.active_rate.push(0.0);
-                u
-            }
+        let next = self.active_rate.len() as u32;
+        let u = match short_id(id) {
+            Some(key) => *self.users.entry(key).or_insert(next),
+            None => match self.long_users.get(id) {
+                Some(&u) => u,
+                None => {
+                    self.long_users.insert(id.into(), next);
+                    next
+                }
+            },
+        };
+        if u == next {
+            self.active_rate.push(0.0);
         }
+        u
     }
 
-    fn add(&mut self, record: &View<'_>) {
-        let user = record.user.map(|id| self.intern(id));
-        if let (Some(user), Some(anonymous)) = (user, record.alias)
-            && record.user != Some(anonymous)
+    /// The index of a record's user: its ids interned, the link of its anonymous id
+    /// to its user id noted.
+    fn users_of(&mut self, record: &View<'_>) -> Option<u32> {
+        let id = record.user?;
+        if record.same_ids
+            && let Some((user, _)) = self.last_ids.2
         {
+            return Some(user);
+        }
+        let alias = record.alias.filter(|&a| a != id);
+        if let Some((user, linked)) = self.last_ids.2
+            && self.last_ids.0 == id
+            && linked.is_some() == alias.is_some()
+            && alias.unwrap_or("") == self.last_ids.1
+        {
+            // The same ids as the last record: interned and linked already.
+            return Some(user);
+        }
+        let user = self.intern(id);
+        let anonymous = alias.map(|anonymous| {
             let anonymous = self.intern(anonymous);
             if self.last_alias != Some((anonymous, user)) {
                 self.aliases.entry(anonymous).or_insert(user);
                 self.last_alias = Some((anonymous, user));
             }
-        }
+            anonymous
+        });
+        let last = &mut self.last_ids;
+        last.0.clear();
+        last.0.push_str(id);
+        last.1.clear();
+        last.1.push_str(alias.unwrap_or(""));
+        last.2 = Some((user, anonymous));
+        Some(user)
+    }
+
+    fn add(&mut self, record: &View<'_>) {
+        let user = self.users_of(record);
         if record.kind != RecordKind::Event {
             return;
         }
@@ -508,11 +581,19 @@ impl Analyzer {
                 .as_ref()
                 .map(|field| field_value(record, field).unwrap_or_else(|| "(none)".into()));
             let group = group.as_deref().unwrap_or("");
-            let users = match self.activity.get_mut(group) {
-                Some(users) => users,
-                None => self.activity.entry(group.to_owned()).or_default(),
-            };
-            insert_sorted(users.entry(user).or_default(), day);
+            if group.is_empty() {
+                if self.last_ungrouped != Some((user, day)) {
+                    let users = self.ungrouped.get_or_insert_default();
+                    insert_sorted(users.entry(user).or_default(), day);
+                    self.last_ungrouped = Some((user, day));
+                }
+            } else {
+                let users = match self.activity.get_mut(group) {
+                    Some(users) => users,
+                    None => self.activity.entry(group.to_owned()).or_default(),
+                };
+                insert_sorted(users.entry(user).or_default(), day);
+            }
         }
         for state in &mut self.funnels {
             state.add(
@@ -526,6 +607,9 @@ impl Analyzer {
 
     /// Computes every metric.
     pub fn finish(mut self) -> Report {
+        if let Some(users) = self.ungrouped.take() {
+            self.activity.insert(String::new(), users);
+        }
         self.merge_aliases();
         let mut input = self.input;
         if let Some((first, last)) = self.days {
@@ -599,6 +683,8 @@ impl Analyzer {
 }
 
 /// One line of a block parsed on a parsing thread.
+// Entries live in reused vectors: boxing the large variant would allocate per line.
+#[allow(clippy::large_enum_variant)]
 enum Entry {
     Blank,
     Record(view::Parsed),
@@ -606,22 +692,50 @@ enum Entry {
 }
 
 /// A block of lines, numbered, and its parsed lines.
-type Block = (u64, Vec<u8>, Vec<Entry>);
+type Block = (u64, view::Lines, Vec<Entry>);
+
+/// Emptied buffers of parsed lines, for reuse.
+#[derive(Default)]
+struct Pool {
+    entries: Mutex<Vec<Vec<Entry>>>,
+}
+
+impl Pool {
+    /// An empty buffer: a reused one if any.
+    fn take<T>(&self, from: &Mutex<Vec<Vec<T>>>) -> Vec<T> {
+        from.lock()
+            .ok()
+            .and_then(|mut v| v.pop())
+            .unwrap_or_default()
+    }
+
+    /// Keeps an emptied buffer for reuse.
+    fn put<T>(&self, into: &Mutex<Vec<Vec<T>>>, buffer: Vec<T>) {
+        if let Ok(mut v) = into.lock() {
+            v.push(buffer);
+        }
+    }
+}
 
 /// Size of the blocks of lines handed to the parsing threads.
 const CHUNK: usize = 1 << 20;
 
-/// Reads `reader` in blocks of whole lines and sends them, numbered; returns the
-/// lines sent. A read error ends the reading after sending the whole lines before it.
+/// Reads `reader` in blocks of whole lines and sends them, numbered. A read error
+/// ends the reading after sending the whole lines before it.
 fn read_chunks(
     mut reader: impl BufRead,
     tx: &mpsc::SyncSender<(u64, Vec<u8>)>,
-) -> Result<u64, (u64, io::Error)> {
+    free: &mpsc::Receiver<Vec<u8>>,
+) -> io::Result<()> {
     let mut seq = 0u64;
-    let mut lines = 0u64;
-    let mut block: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
-    let mut send = |block: Vec<u8>, lines: &mut u64| {
-        *lines += memchr::memchr_iter(b'\n', &block).count() as u64;
+    let fresh = || {
+        // Waits for a used block when every block is in use.
+        let mut block = free.recv().unwrap_or_default();
+        block.reserve(CHUNK + 4096);
+        block
+    };
+    let mut block: Vec<u8> = fresh();
+    let mut send = |block: Vec<u8>| {
         let ok = tx.send((seq, block)).is_ok();
         seq += 1;
         ok
@@ -634,9 +748,9 @@ fn read_chunks(
                 // Whole lines only: a partial last line is not a record.
                 if let Some(end) = memchr::memrchr(b'\n', &block) {
                     block.truncate(end + 1);
-                    send(block, &mut lines);
+                    send(block);
                 }
-                return Err((lines, e));
+                return Err(e);
             }
         };
         if buf.is_empty() {
@@ -644,9 +758,9 @@ fn read_chunks(
                 if block.last() != Some(&b'\n') {
                     block.push(b'\n');
                 }
-                send(block, &mut lines);
+                send(block);
             }
-            return Ok(lines);
+            return Ok(());
         }
         let n = buf.len();
         block.extend_from_slice(buf);
@@ -654,28 +768,65 @@ fn read_chunks(
         if block.len() >= CHUNK
             && let Some(end) = memchr::memrchr(b'\n', &block)
         {
-            let rest = block.split_off(end + 1);
-            let full = std::mem::replace(&mut block, Vec::with_capacity(CHUNK + 4096));
-            block.extend_from_slice(&rest);
-            if !send(full, &mut lines) {
-                return Ok(lines);
+            let mut next = fresh();
+            next.extend_from_slice(&block[end + 1..]);
+            block.truncate(end + 1);
+            let full = std::mem::replace(&mut block, next);
+            if !send(full) {
+                return Ok(());
             }
         }
     }
 }
 
-/// Parses a block of whole lines (each ending with a line feed).
-fn parse_chunk(chunk: &[u8], keep: view::Keep) -> Vec<Entry> {
-    let mut out = Vec::with_capacity(chunk.len() / 256);
-    // Every block ends with a line feed.
+/// Parses a block of whole lines (each ending with a line feed) into `out`.
+fn parse_chunk(chunk: Vec<u8>, keep: view::Keep, out: &mut Vec<Entry>) -> view::Lines {
+    out.reserve(chunk.len() / 256);
+    // Every block ends with a line feed. Valid UTF-8 (the usual case) is checked once
+    // for the whole block.
+    let chunk = match String::from_utf8(chunk) {
+        Ok(text) => {
+            let mut start = 0;
+            // The ids of the last record with a user (and whether there was one).
+            let mut last = (String::new(), None::<String>, false);
+            for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+                // Line feeds are ASCII: the slices are on character boundaries.
+                let line = &text[start..end];
+                start = end + 1;
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                out.push(if line.trim().is_empty() {
+                    Entry::Blank
+                } else {
+                    match view::Parsed::parse(line, Some(text.as_bytes()), keep) {
+                        Ok(mut p) => {
+                            if let Some((user, alias)) = p.ids(&text) {
+                                let same = last.2 && last.0 == user && last.1.as_deref() == alias;
+                                if !same {
+                                    last.0.clear();
+                                    last.0.push_str(user);
+                                    last.1 = alias.map(str::to_owned);
+                                    last.2 = true;
+                                }
+                                p.same_ids = same;
+                            }
+                            Entry::Record(p)
+                        }
+                        Err(why) => Entry::Malformed(why),
+                    }
+                });
+            }
+            return view::Lines::Text(text);
+        }
+        Err(e) => e.into_bytes(),
+    };
     let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', chunk) {
+    for end in memchr::memchr_iter(b'\n', &chunk) {
         let line = &chunk[start..end];
         start = end + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let parsed = match std::str::from_utf8(line) {
             Ok(text) if text.trim().is_empty() => None,
-            Ok(text) => Some(view::Parsed::parse(text, Some(chunk), keep)),
+            Ok(text) => Some(view::Parsed::parse(text, Some(&chunk), keep)),
             Err(_) => {
                 let text = String::from_utf8_lossy(line);
                 (!text.trim().is_empty()).then(|| view::Parsed::parse(&text, None, keep))
@@ -687,7 +838,24 @@ fn parse_chunk(chunk: &[u8], keep: view::Keep) -> Vec<Entry> {
             Some(Err(why)) => Entry::Malformed(why),
         });
     }
-    out
+    view::Lines::Bytes(chunk)
+}
+
+/// The longest id kept inline by [`short_id`].
+const SHORT_ID: usize = 23;
+
+/// An id of at most [`SHORT_ID`] bytes as three words: its bytes, zero-padded, and
+/// its length in the last byte (so that two ids are equal exactly when their words
+/// are).
+fn short_id(id: &str) -> Option<[u64; 3]> {
+    if id.len() > SHORT_ID {
+        return None;
+    }
+    let mut b = [0u8; 24];
+    b[..id.len()].copy_from_slice(id.as_bytes());
+    b[23] = id.len() as u8;
+    let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+    Some([word(0), word(1), word(2)])
 }
 
 /// Adds `day` to a sorted list of days, once.

@@ -40,15 +40,20 @@ use std::time::Duration;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 use telemetry_core::catalog::{FilterValue, Funnel};
+use telemetry_core::pg::{describe, quote_table};
 
+use crate::active::{CohortSums, churn_from, fratio, retention_from};
+use crate::funnel::step_reports;
 use crate::sketch::Percentiles;
 use crate::{
-    ActiveUsers, Churn, Cohort, DayActivity, FunctionReliability, FunnelReport, FunnelStepReport,
-    GroupActivity, Input, Options, Reliability, Report, Retention, date,
+    ActiveUsers, Churn, DayActivity, FunctionReliability, FunnelReport, GroupActivity, Input,
+    Options, Reliability, Report, Retention, date, whole,
 };
 
 /// The table `telemetry_core::export::Postgres` writes to by default.
-pub const DEFAULT_TABLE: &str = "telemetry_events";
+pub const DEFAULT_TABLE: &str = telemetry_core::pg::DEFAULT_TABLE;
+
+pub use telemetry_core::pg::redact;
 
 /// Why a report could not be computed from PostgreSQL: the message names the database
 /// (without its password) or the table, and what to do.
@@ -395,11 +400,6 @@ FROM g JOIN uw USING (u) GROUP BY grp"
         options: &Options,
         (_, last): (u32, u32),
     ) -> Result<Option<Retention>, PgReportError> {
-        struct Sums {
-            users: f64,
-            on_day: Vec<f64>,
-            on_or_after_day: Vec<f64>,
-        }
         let max_n = options.max_retention_day as i32;
         let sizes = {
             // The same CTEs without the `max_n` parameter, which this one does not use.
@@ -415,13 +415,13 @@ SELECT f, sum(w) FROM fs JOIN uw USING (u) GROUP BY f"
         if sizes.is_empty() {
             return Ok(None);
         }
-        let mut cohorts: BTreeMap<u32, Sums> = BTreeMap::new();
+        let mut cohorts: BTreeMap<u32, CohortSums> = BTreeMap::new();
         for r in &sizes {
             let day = r.get::<_, i32>(0) as u32;
             let observable = (last - day).min(options.max_retention_day) as usize + 1;
             cohorts.insert(
                 day,
-                Sums {
+                CohortSums {
                     users: r.get(1),
                     on_day: vec![0.0; observable],
                     on_or_after_day: vec![0.0; observable],
@@ -467,32 +467,7 @@ SELECT f, sum(w) FROM fs JOIN uw USING (u) GROUP BY f"
                 }
             }
         }
-        let width = cohorts.values().map(|c| c.on_day.len()).max().unwrap_or(0);
-        let mut on_day = Vec::new();
-        let mut on_or_after_day = Vec::new();
-        for n in 0..width {
-            let (mut base, mut on, mut after) = (0.0, 0.0, 0.0);
-            for c in cohorts.values().filter(|c| c.on_day.len() > n) {
-                base += c.users;
-                on += c.on_day[n];
-                after += c.on_or_after_day[n];
-            }
-            on_day.push(fratio(on, base));
-            on_or_after_day.push(fratio(after, base));
-        }
-        Ok(Some(Retention {
-            cohorts: cohorts
-                .into_iter()
-                .map(|(day, c)| Cohort {
-                    day,
-                    users: whole(c.users),
-                    on_day: c.on_day.into_iter().map(whole).collect(),
-                    on_or_after_day: c.on_or_after_day.into_iter().map(whole).collect(),
-                })
-                .collect(),
-            on_day,
-            on_or_after_day,
-        }))
+        Ok(Some(retention_from(cohorts)))
     }
 
     /// Churn per period of `churn_period_days` from the first day: (weighted) users
@@ -535,19 +510,7 @@ SELECT f, sum(w) FROM fs JOIN uw USING (u) GROUP BY f"
                 *slot = r.get(1);
             }
         }
-        Ok((1..periods)
-            .map(|p| {
-                let start = first + p as u32 * period;
-                Churn {
-                    period_start: start,
-                    days: period.min(last + 1 - start),
-                    active: whole(active[p]),
-                    previous: whole(active[p - 1]),
-                    churned: whole(churned[p]),
-                    rate: fratio(churned[p], active[p - 1]),
-                }
-            })
-            .collect())
+        Ok(churn_from(&active, &churned, (first, last), period))
     }
 
     /// One funnel. `hits` lists each user's events that match a step (an event may
@@ -683,21 +646,7 @@ FROM best JOIN fw USING (u) GROUP BY GROUPING SETS ((), (grp))",
                 groups.insert(g, sums.into_iter().map(whole).collect());
             }
         }
-        let steps = funnel
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, step)| {
-                let previous = if i == 0 { reached[0] } else { reached[i - 1] };
-                FunnelStepReport {
-                    step: step_label(step),
-                    users: whole(reached[i]),
-                    conversion_from_previous: fratio(reached[i], previous),
-                    conversion_from_first: fratio(reached[i], reached[0]),
-                    dropped: whole(previous).saturating_sub(whole(reached[i])),
-                }
-            })
-            .collect();
+        let steps = step_reports(&funnel.steps, &reached);
         Ok(FunnelReport {
             name: funnel.name.to_string(),
             description: funnel.description.to_string(),
@@ -798,106 +747,6 @@ FROM calls GROUP BY 1, 2"
             }
         }
         Ok(out.into_values().collect())
-    }
-}
-
-/// The error with its causes (`error connecting to server: Connection refused`).
-fn describe(e: &postgres::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-/// `a / b` of weighted counts, 0 when `b` is 0 (as the JSONL engine).
-fn fratio(a: f64, b: f64) -> f64 {
-    if b <= 0.0 { 0.0 } else { a / b }
-}
-
-/// A weighted count rounded to a whole number (as the JSONL engine).
-fn whole(x: f64) -> u64 {
-    x.round().max(0.0) as u64
-}
-
-/// `event` or `event where p = v && q = w`, as the JSONL engine labels a step.
-fn step_label(step: &telemetry_core::catalog::FunnelStep) -> String {
-    let mut s = step.event.to_string();
-    for (i, f) in step.filters.iter().enumerate() {
-        s.push_str(if i == 0 { " where " } else { " && " });
-        s.push_str(&format!("{} = {}", f.property, f.equals));
-    }
-    s
-}
-
-/// The table name quoted for SQL: `"name"` or `"schema"."name"`.
-fn quote_table(table: &str) -> Result<String, &'static str> {
-    let parts: Vec<&str> = table.split('.').collect();
-    if parts.len() > 2 {
-        return Err("more than one `.`");
-    }
-    for part in &parts {
-        let mut chars = part.chars();
-        match chars.next() {
-            None => return Err("an empty name"),
-            Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
-                return Err("a name must start with a letter or `_`");
-            }
-            _ => {}
-        }
-        if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err("a character other than a letter, digit or `_`");
-        }
-    }
-    Ok(parts
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect::<Vec<_>>()
-        .join("."))
-}
-
-/// `url` with the password of its user info or of a `password=` parameter or pair
-/// replaced by `***`.
-pub fn redact(url: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        let authority = match authority.rfind('@') {
-            Some(at) => {
-                let (userinfo, host) = authority.split_at(at);
-                match userinfo.find(':') {
-                    Some(colon) => format!("{}:***{host}", &userinfo[..colon]),
-                    None => authority.to_owned(),
-                }
-            }
-            None => authority.to_owned(),
-        };
-        let tail = match tail.split_once('?') {
-            Some((path, query)) => {
-                let query: Vec<String> = query
-                    .split('&')
-                    .map(|pair| match pair.split_once('=') {
-                        Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                        _ => pair.to_owned(),
-                    })
-                    .collect();
-                format!("{path}?{}", query.join("&"))
-            }
-            None => tail.to_owned(),
-        };
-        return format!("{}{authority}{tail}", &url[..scheme_end + 3]);
-    }
-    // Key-value form: hide everything after a `password` key, which may be quoted.
-    match url.to_ascii_lowercase().find("password") {
-        Some(at) => format!("{}password=***", &url[..at]),
-        None => url.to_owned(),
     }
 }
 

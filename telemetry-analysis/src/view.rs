@@ -6,7 +6,9 @@
 //! breakdown or `--by` asks for one, and the common timestamp layout is read without
 //! a general date parser. The same fields are required as for [`Record`], so a line is
 //! malformed here exactly when [`Record::from_json`] rejects it for a missing or
-//! mistyped field.
+//! mistyped field. Lines parsed in blocks are first tried by a quick reader of the
+//! compact layout `telemetry-core` writes (`fast`), which leaves any other line to
+//! `serde_json`.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -40,6 +42,9 @@ pub(crate) struct View<'a> {
     pub(crate) arch: &'a str,
     pub(crate) call: Option<CallView<'a>>,
     pub(crate) sample_rate: Option<f64>,
+    /// Whether `user` and `alias` are those of the previous record with a user (known
+    /// for lines parsed in blocks: it spares comparing them again).
+    pub(crate) same_ids: bool,
     properties: Props<'a>,
 }
 
@@ -71,6 +76,7 @@ impl<'a> View<'a> {
                 error_kind: c.error_kind.as_deref(),
             }),
             sample_rate: record.sample_rate,
+            same_ids: false,
             properties: Props::Parsed(&record.properties),
         }
     }
@@ -95,6 +101,7 @@ impl<'a> View<'a> {
                 error_kind: c.error_kind.as_deref(),
             }),
             sample_rate: line.sample_rate,
+            same_ids: false,
             properties: Props::Raw(line.properties.get(), OnceCell::new()),
         }
     }
@@ -117,16 +124,58 @@ impl<'a> View<'a> {
 pub(crate) enum Text {
     At(u32, u32),
     Owned(Box<str>),
+    /// A short string copied: the thread that uses the line reads it here, next to
+    /// the other parsed lines, rather than from the block.
+    Short(u8, [u8; SHORT]),
+}
+
+/// The longest [`Text::Short`].
+const SHORT: usize = 30;
+
+impl Text {
+    /// A short copy of `s` when it fits, else where it is in the block at `base`.
+    fn short_or_at(s: &str, base: usize) -> Text {
+        if s.len() <= SHORT {
+            let mut b = [0u8; SHORT];
+            b[..s.len()].copy_from_slice(s.as_bytes());
+            Text::Short(s.len() as u8, b)
+        } else {
+            Text::At((s.as_ptr() as usize - base) as u32, s.len() as u32)
+        }
+    }
 }
 
 impl Text {
-    fn get<'a>(&'a self, block: &'a [u8]) -> &'a str {
+    fn get<'a>(&'a self, block: &'a Lines) -> &'a str {
         match self {
             Text::At(at, len) => {
                 let (at, len) = (*at as usize, *len as usize);
-                std::str::from_utf8(&block[at..at + len]).unwrap_or_default()
+                match block {
+                    Lines::Text(text) => text.get(at..at + len).unwrap_or_default(),
+                    Lines::Bytes(bytes) => {
+                        std::str::from_utf8(&bytes[at..at + len]).unwrap_or_default()
+                    }
+                }
             }
             Text::Owned(s) => s,
+            Text::Short(n, b) => std::str::from_utf8(&b[..*n as usize]).unwrap_or_default(),
+        }
+    }
+}
+
+/// A block of whole lines: text when it is all valid UTF-8 (the usual case, checked
+/// once for the block), else bytes (whose lines are checked one by one).
+pub(crate) enum Lines {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Lines {
+    /// The buffer, for reuse.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Lines::Text(text) => text.into_bytes(),
+            Lines::Bytes(bytes) => bytes,
         }
     }
 }
@@ -145,6 +194,9 @@ pub(crate) struct Parsed {
     sample_rate: Option<f64>,
     /// The raw JSON of the properties, kept only when asked for.
     properties: Option<Text>,
+    /// Whether `user` and `alias` are those of the previous record with a user in the
+    /// block.
+    pub(crate) same_ids: bool,
 }
 
 /// What a [`Parsed`] keeps besides the basics.
@@ -160,8 +212,6 @@ impl Parsed {
     /// Parses `line` (not blank), a slice of `block` (`None`: a line of its own, such
     /// as a copy with invalid UTF-8 replaced, whose strings are copied).
     pub(crate) fn parse(line: &str, block: Option<&[u8]>, keep: Keep) -> Result<Parsed, String> {
-        let l: Line<'_> = serde_json::from_str(line).map_err(|e| e.to_string())?;
-        let millis = parse_millis(&l.timestamp)?;
         let base = block.map(|b| b.as_ptr() as usize);
         let text = |s: &str, borrowed: bool| -> Text {
             match base {
@@ -171,6 +221,31 @@ impl Parsed {
                 _ => Text::Owned(s.into()),
             }
         };
+        if let Some(f) = crate::fast::fields(line) {
+            let millis = parse_millis(f.timestamp)?;
+            let at = |s: &str| text(s, true);
+            // The strings read for every record, copied when short.
+            let hot = |s: &str| match base {
+                Some(base) => Text::short_or_at(s, base),
+                None => Text::Owned(s.into()),
+            };
+            return Ok(Parsed {
+                kind: f.kind,
+                millis,
+                name: hot(f.name),
+                user: f.user_id.or(f.anonymous_id).map(hot),
+                alias: f.user_id.and(f.anonymous_id).map(hot),
+                context: keep.context.then(|| Box::new(f.context.map(at))),
+                call: f.call.map(|(function, duration, outcome, kind)| {
+                    (at(function), duration, outcome, kind.map(at))
+                }),
+                sample_rate: f.sample_rate,
+                properties: keep.properties.then(|| at(f.properties)),
+                same_ids: false,
+            });
+        }
+        let l: Line<'_> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let millis = parse_millis(&l.timestamp)?;
         let cow = |c: &Cow<'_, str>| text(c, matches!(c, Cow::Borrowed(_)));
         let ctx = &l.context;
         Ok(Parsed {
@@ -197,13 +272,28 @@ impl Parsed {
             }),
             sample_rate: l.sample_rate,
             properties: keep.properties.then(|| text(l.properties.get(), true)),
+            same_ids: false,
         })
+    }
+}
+
+impl Parsed {
+    /// The user and the anonymous id of a line parsed from the text `block`.
+    pub(crate) fn ids<'a>(&'a self, block: &'a str) -> Option<(&'a str, Option<&'a str>)> {
+        let get = |t: &'a Text| match t {
+            Text::At(at, len) => block
+                .get(*at as usize..*at as usize + *len as usize)
+                .unwrap_or_default(),
+            Text::Owned(s) => s,
+            Text::Short(n, b) => std::str::from_utf8(&b[..*n as usize]).unwrap_or_default(),
+        };
+        Some((get(self.user.as_ref()?), self.alias.as_ref().map(get)))
     }
 }
 
 impl<'a> View<'a> {
     /// A view of a line parsed on another thread from `block`.
-    pub(crate) fn of_parsed(p: &'a Parsed, block: &'a [u8]) -> View<'a> {
+    pub(crate) fn of_parsed(p: &'a Parsed, block: &'a Lines) -> View<'a> {
         let ctx = p.context.as_deref();
         let field = |i: usize| ctx.map_or("", |c| c[i].get(block));
         View {
@@ -223,6 +313,7 @@ impl<'a> View<'a> {
                 error_kind: c.3.as_ref().map(|k| k.get(block)),
             }),
             sample_rate: p.sample_rate,
+            same_ids: p.same_ids,
             properties: match &p.properties {
                 Some(raw) => Props::Raw(raw.get(block), OnceCell::new()),
                 None => Props::Absent,
@@ -369,6 +460,67 @@ mod tests {
                 .as_millis() as u64;
             assert_eq!(parse_record_layout(s.as_bytes()), Some(general), "{s}");
         }
+    }
+
+    /// The quick reader accepts a line only when the general parser reads the same.
+    #[test]
+    fn quick_reader_agrees_with_the_general_parser() {
+        let lines = [
+            r#"{"format":1,"type":"event","id":"019b7898-01b3","timestamp":"2026-01-01T08:06:26.483Z","name":"payment.charged","version":1,"properties":{"amount_cents":6706,"a":[1,-2.5e3,true,null,{"b":"c"}]},"context":{"app_name":"food","app_version":"1.4.0","anonymous_id":"anon-1","user_id":"user-1","session_id":"s-5","os":"android","arch":"x86_64"},"call":{"function":"sim::charge","duration_ms":160.052,"outcome":"error","error_kind":"Timeout"}}"#,
+            r#"{"format":1,"type":"identify","id":7,"timestamp":"2026-01-01T08:06:26.483Z","name":"n","version":2,"properties":[],"context":{"app_name":"a","app_version":"1","anonymous_id":null,"user_id":"u","os":"o","arch":"x"},"call":null,"sample_rate":0.25,"extra":{"x":[]}}"#,
+            r#"{"format":0,"type":"stats","id":null,"timestamp":"t","name":"","version":0,"properties":"p","context":{"app_name":"","app_version":"","os":"","arch":""},"sample_rate":1,"call":{"function":"f","duration_ms":0,"outcome":"cancelled","error_kind":null}}"#,
+        ];
+        let mut checked = 0;
+        for line in lines {
+            assert!(crate::fast::fields(line).is_some(), "{line}");
+            let mut variants = vec![line.to_owned()];
+            for (i, _) in line.char_indices() {
+                let mut cut = line.to_owned();
+                cut.remove(i);
+                variants.push(cut);
+                for c in [
+                    ' ', '"', '\\', ',', '}', '{', ']', '0', '1', 'x', '-', '.', 'e', '\u{1}', ':',
+                ] {
+                    let mut v = line.to_owned();
+                    v.insert(i, c);
+                    variants.push(v);
+                }
+            }
+            for v in &variants {
+                let Some(f) = crate::fast::fields(v) else {
+                    continue;
+                };
+                checked += 1;
+                let l: Line<'_> = serde_json::from_str(v).unwrap_or_else(|e| panic!("{v}: {e}"));
+                let c = &l.context;
+                assert_eq!(f.kind, l.kind, "{v}");
+                assert_eq!(f.timestamp, l.timestamp, "{v}");
+                assert_eq!(f.name, l.name, "{v}");
+                assert_eq!(f.user_id, c.user_id.as_deref(), "{v}");
+                assert_eq!(f.anonymous_id, c.anonymous_id.as_deref(), "{v}");
+                assert_eq!(
+                    f.context,
+                    [&*c.app_name, &c.app_version, &c.os, &c.arch],
+                    "{v}"
+                );
+                assert_eq!(f.properties, l.properties.get(), "{v}");
+                assert_eq!(
+                    f.sample_rate.map(f64::to_bits),
+                    l.sample_rate.map(f64::to_bits),
+                    "{v}"
+                );
+                let call = l.call.as_ref().map(|c| {
+                    (
+                        &*c.function,
+                        c.duration_ms.to_bits(),
+                        c.outcome,
+                        c.error_kind.as_deref(),
+                    )
+                });
+                assert_eq!(f.call.map(|c| (c.0, c.1.to_bits(), c.2, c.3)), call, "{v}");
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]
