@@ -159,3 +159,68 @@ fn the_stats_record_carries_rejections_and_retries() {
         "{s:?}"
     );
 }
+
+/// Rejects the events of its first batch as invalid, then fails every later batch, as
+/// a vendor that refuses one malformed event and then goes down would.
+struct RejectsThenFails(usize);
+
+impl Sink for RejectsThenFails {
+    fn name(&self) -> String {
+        "rejects-then-fails".into()
+    }
+
+    fn write(&mut self, _: &[Record]) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn send(&mut self, records: &[Record]) -> Delivery {
+        self.0 += 1;
+        if self.0 == 1 {
+            Delivery::rejected(records.len(), "an invalid event")
+        } else {
+            Delivery::failed(records.len(), io::Error::other("the vendor is down"))
+        }
+    }
+}
+
+/// Set in the environment of the child process of `a_rejection_does_not_hide_a_later_failure`.
+const REPORT_CHILD: &str = "TELEMETRY_REPORT_TEST_CHILD";
+
+/// The child: one batch rejected, then one failed; the parent reads its stderr.
+#[test]
+fn report_child() {
+    if std::env::var_os(REPORT_CHILD).is_none() {
+        return; // only meaningful in the child process
+    }
+    let guard = telemetry_core::init(
+        Config::new("t", "1")
+            .sink(RejectsThenFails(0))
+            .stats_interval(None),
+    );
+    emit!(Heartbeat { seq: 1 });
+    telemetry_core::flush(Duration::from_secs(5));
+    emit!(Heartbeat { seq: 2 });
+    telemetry_core::flush(Duration::from_secs(5));
+    let stats = telemetry_core::stats();
+    assert_eq!((stats.dropped_rejected, stats.failed), (1, 1), "{stats:?}");
+    drop(guard);
+}
+
+#[test]
+fn a_rejection_does_not_hide_a_later_failure() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "report_child", "--nocapture", "--test-threads=1"])
+        .env(REPORT_CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed: {stderr}");
+    assert!(
+        stderr.contains("rejects-then-fails rejected events as invalid: an invalid event"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("writing to rejects-then-fails failed: the vendor is down"),
+        "{stderr}"
+    );
+}

@@ -158,18 +158,34 @@ impl IdGenerator {
 
 struct SinkState {
     sink: Box<dyn Sink>,
-    /// Whether an error of this sink was already reported on stderr.
-    reported: bool,
+    /// Whether a failure of this sink was already reported on stderr.
+    reported_failure: bool,
+    /// Whether events this sink rejected as invalid were already reported on stderr:
+    /// apart from failures, so that a rejection never hides a later outage.
+    reported_rejection: bool,
     /// The sink's `bytes_written()` after the last batch.
     bytes: u64,
 }
 
 impl SinkState {
+    /// Reports the first failure of this sink on stderr; later ones are only counted.
     fn report(&mut self, what: &str, e: &std::io::Error) {
-        if !self.reported {
-            self.reported = true;
+        if !self.reported_failure {
+            self.reported_failure = true;
             eprintln!(
                 "telemetry: {what} to {} failed: {e} (further errors of this sink are counted in telemetry_core::stats(), not printed)",
+                self.sink.name()
+            );
+        }
+    }
+
+    /// Reports the first events this sink rejected as invalid; later ones are only
+    /// counted (`Stats::dropped_rejected`).
+    fn report_rejection(&mut self, e: &std::io::Error) {
+        if !self.reported_rejection {
+            self.reported_rejection = true;
+            eprintln!(
+                "telemetry: {} rejected events as invalid: {e} (further rejections are counted in telemetry_core::stats(), not printed)",
                 self.sink.name()
             );
         }
@@ -198,7 +214,8 @@ impl Writer {
                 .map(|sink| SinkState {
                     bytes: sink.bytes_written(),
                     sink,
-                    reported: false,
+                    reported_failure: false,
+                    reported_rejection: false,
                 })
                 .collect(),
             context,
@@ -620,12 +637,11 @@ fn deliver(
         rejected = rejected.max(outcome.rejected);
         retried += outcome.retried;
         if let Some(e) = &outcome.error {
-            let what = if outcome.failed > 0 {
-                "writing"
+            if outcome.failed > 0 {
+                state.report("writing", e);
             } else {
-                "delivering (events rejected as invalid)"
-            };
-            state.report(what, e);
+                state.report_rejection(e);
+            }
         }
         let now = state.sink.bytes_written();
         counters
