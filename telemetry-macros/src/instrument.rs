@@ -138,6 +138,20 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
             #krate::__private::CallGuard::start(#schema(), #function, #values_expr, #is_future, #unseen)
         }
     };
+    // The call's guard: started when telemetry is on (the arguments are read only
+    // then), inert otherwise; the call site is registered in the catalog either way.
+    let new_guard = {
+        let start = start(quote!(#vals));
+        quote! {{
+            #registration
+            if #krate::__private::enabled() {
+                #values
+                #start
+            } else {
+                #krate::__private::CallGuard::disabled()
+            }
+        }}
+    };
     // A statement of its own, so that when the body diverges (`loop {}`, `panic!()`),
     // rustc's one "unreachable" warning lands on it, where it is allowed, and never on
     // the user's code.
@@ -156,22 +170,12 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
     let tokens = match shape {
         // `-> !`: there is no value to observe; a panic is seen by the guard.
         Shape::Sync if diverges => {
-            let start = start(quote!(#vals));
             quote! {{
-                let #guard = {
-                    #registration
-                    if #krate::__private::enabled() {
-                        #values
-                        #start
-                    } else {
-                        #krate::__private::CallGuard::disabled()
-                    }
-                };
+                let #guard = #new_guard;
                 #body
             }}
         }
         Shape::Sync => {
-            let start = start(quote!(#vals));
             let mut block = body.clone();
             let observe_ret = observe(&quote!(#ret));
             let label = syn::Lifetime {
@@ -185,35 +189,18 @@ fn generate(krate: &TokenStream, func: &ItemFn, plan: &Plan, shape: Shape) -> Bl
             .visit_block_mut(&mut block);
             quote! {{
                 #[allow(unused_mut)]
-                let mut #guard = {
-                    #registration
-                    if #krate::__private::enabled() {
-                        #values
-                        #start
-                    } else {
-                        #krate::__private::CallGuard::disabled()
-                    }
-                };
+                let mut #guard = #new_guard;
                 let #ret: #ret_ty = #label: #block;
                 #observe_ret
                 #ret
             }}
         }
         Shape::Async => {
-            let start = start(quote!(#vals));
             let fake_return = fake_return(&ret_ty);
             let out = syn::Ident::new("__telemetry_out", Span::mixed_site());
             let observe_out = observe(&quote!(#out));
             quote! {{
-                let mut #guard = {
-                    #registration
-                    if #krate::__private::enabled() {
-                        #values
-                        #start
-                    } else {
-                        #krate::__private::CallGuard::disabled()
-                    }
-                };
+                let mut #guard = #new_guard;
                 let #out = #krate::__private::watch(async move { #fake_return #body }, &mut #guard).await;
                 #observe_out
                 #out
