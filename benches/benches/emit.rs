@@ -624,7 +624,7 @@ fn idle_only(runs: usize) {
         });
         let (slept, busy) = idle_both(overhead, emit_ours);
         // Two emits after the pause: the second one runs warm.
-        let (_, twice_busy) = idle_both(overhead, |i| {
+        let (twice, twice_busy) = idle_both(overhead, |i| {
             emit_ours(i);
             emit_ours(i + 1);
         });
@@ -633,7 +633,7 @@ fn idle_only(runs: usize) {
             telemetry_core::set_event_enabled("cart.item_added", false),
             1
         );
-        let (_, off_busy) = idle_both(overhead, emit_ours);
+        let (off, off_busy) = idle_both(overhead, emit_ours);
         assert_eq!(
             telemetry_core::set_event_enabled("cart.item_added", true),
             1
@@ -647,12 +647,14 @@ fn idle_only(runs: usize) {
         stall.store(false, Ordering::Relaxed);
         assert!(telemetry_core::flush(Duration::from_secs(30)));
         println!(
-            "idle emit: caller slept {:.0} ns, busy {:.0} ns (a second emit right after: \
-             {:.0} ns; event switched off: {:.0} ns); writer stalled: {:.0} / {:.0} ns \
+            "idle emit, caller slept / busy: {:.0} / {:.0} ns (a second emit right after: \
+             {:.0} / {:.0} ns; event switched off: {:.0} / {:.0} ns); writer stalled: {:.0} / {:.0} ns \
              (floors: empty call {:.0} / {:.0} ns, SystemTime::now() {:.0} / {:.0} ns)",
             slept.ns,
             busy.ns,
+            twice.ns - slept.ns,
             twice_busy.ns - busy.ns,
+            off.ns,
             off_busy.ns,
             stalled.ns,
             stalled_busy.ns,

@@ -17,6 +17,7 @@ mod jsonl;
 mod pii;
 mod policy;
 mod queue;
+mod ring;
 mod sink;
 mod worker;
 
@@ -641,7 +642,8 @@ impl Guard {
                 let _ = handle.join();
                 // An emitting thread that read the pipeline just before it closed may
                 // have pushed after the writer's last pass: count those as dropped.
-                while let Some(item) = shared.queue.pop() {
+                let mut rx = shared.queue.consumer();
+                while let Some(item) = rx.as_mut().and_then(|rx| rx.pop_settled()) {
                     if let Item::Event(event) = item {
                         shared.release(&event);
                         shared

@@ -8,9 +8,10 @@
 //!   Scalars, enum values and strings that fit, and the outcome of an
 //!   `#[instrument_event]` call, never touch the heap; the writer decodes, stamps the
 //!   UUID v7 id and formats JSON.
-//! - The queue is `crossbeam_queue::ArrayQueue` (a proven lock-free bounded MPMC array
-//!   queue, FIFO, so per-thread order is kept): `push` is one CAS on the tail plus a
-//!   slot write, `Err` when full (drop-newest). No unsafe code is needed here.
+//! - The queue is a bounded MPSC ring of slots (`ring.rs`): FIFO, so per-thread order
+//!   is kept; `push` is one CAS on a line only producers touch plus the slot's stores,
+//!   `Err` when full (drop-newest); the writer never writes a line a producer reads on
+//!   its way in, so a sporadic emit does not wait for lines the writer last held.
 //! - Bounded in events (`Config::queue_capacity` slots, allocated once at `init`) and in
 //!   bytes: the slots are `capacity * size_of::<Item>()` bytes, and the rare events
 //!   that do not fit a slot (long strings or error kinds) carry a heap *spill* charged
@@ -23,26 +24,22 @@
 //!   burst pays one wake-up per thousands of events.
 //! - Few cache misses after the writer was idle: flags the writer writes live on their
 //!   own cache lines, and a thread reads them only every [`CHECK_EVERY`] emits
-//!   ([`Hints`]); an idle writer naps a fixed `worker::MAX_IDLE` instead of polling the
-//!   queue's tail. What remains for a sporadic emit (measured: about the same with
-//!   the writer blocked, so not the hand-off) is the emitting thread's own cold state:
-//!   the next slot, last written a whole queue lap ago, and the clock's page, which the
-//!   kernel rewrites at every tick.
+//!   ([`Hints`]); an idle writer naps a fixed `worker::MAX_IDLE` instead of polling; and
+//!   the ring's push loads nothing the writer wrote (`ring.rs`). Measured: an emit after
+//!   the writer was idle went from 170-290 ns with `crossbeam_queue::ArrayQueue` (its
+//!   push loads the slot stamp the consumer last wrote, and its claim moves the tail the
+//!   consumer reads to tell "empty") to 40 ns.
 //!
-//! Considered and not (yet) taken: per-thread SPSC rings (`rtrb`), which would also
-//! avoid that last miss and the CAS, but cost memory per emitting thread (servers run
-//! hundreds), need a registry and abandoned-ring handling, and lose the cross-thread
-//! order a single queue gives for free; a hand-written variable-length byte ring, which
-//! would pack small events tighter but needs `unsafe`. With ~35 ns per emit against a
-//! 50 ns target, the proven crate won.
+//! Considered and not taken: per-thread SPSC rings (`rtrb`), which avoid the claim's
+//! CAS too, but cost memory per emitting thread (servers run hundreds), need a
+//! registry and abandoned-ring handling, and lose the cross-thread order a single
+//! queue gives for free (`identify` and `flush` rely on it).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
-
-use crossbeam_queue::ArrayQueue;
 
 use crate::event::TelemetryEvent;
 use crate::instrument::{CallValues, ObservedKind, Outcome};
@@ -55,6 +52,7 @@ use super::clock::Clock;
 use super::context::ContextOverride;
 use super::inline::{CallRef, Encoder, Inline};
 use super::policy::Essential;
+use super::ring::Ring;
 
 /// One queued event.
 pub(crate) struct QueuedEvent {
@@ -195,7 +193,7 @@ pub(crate) struct Padded<T>(pub(crate) T);
 
 /// What emitting threads, the writer and the guard share.
 pub(crate) struct Shared {
-    pub(crate) queue: ArrayQueue<Item>,
+    pub(crate) queue: Ring<Item>,
     /// Heap bytes held by queued spills.
     spill_bytes: Padded<AtomicUsize>,
     /// Set by the writer right before it parks; cleared by whoever wakes it.
@@ -221,7 +219,7 @@ impl Shared {
         clock: Clock,
     ) -> Arc<Shared> {
         Arc::new(Shared {
-            queue: ArrayQueue::new(capacity.max(1)),
+            queue: Ring::new(capacity),
             spill_bytes: Padded(AtomicUsize::new(0)),
             spill_budget,
             wake_len: (capacity / 4).max(1),

@@ -327,12 +327,17 @@ impl Writer {
     /// Runs until shutdown closes the queue and it is empty.
     pub(super) fn run(mut self) {
         let shared = Arc::clone(&self.shared);
+        // The writer is the queue's one consumer while it runs (the guard takes what
+        // is left only after it ended), so this never finds the right taken.
+        let Some(mut rx) = shared.queue.consumer() else {
+            return;
+        };
         let mut yields = 0;
         let mut last_stats = Instant::now();
         loop {
             self.sync_consent();
             let mut drained = false;
-            while let Some(item) = shared.queue.pop() {
+            while let Some(item) = rx.pop() {
                 drained = true;
                 match item {
                     Item::Event(event) => self.take(&shared, event),
@@ -363,7 +368,7 @@ impl Writer {
                 // Shutdown: what was pushed before `closed` was set is drained by one
                 // more pass; later events are counted as dropped (disabled) by shutdown.
                 let mut acks = Vec::new();
-                while let Some(item) = shared.queue.pop() {
+                while let Some(item) = rx.pop_settled() {
                     match item {
                         Item::Event(event) => self.take(&shared, event),
                         Item::Control(control) => match *control {
