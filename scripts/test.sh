@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-test-deps.sh
+bash scripts/loom.sh
 exec cargo test --workspace "$@"

@@ -599,6 +599,22 @@ fn throughput_only(runs: usize) {
 /// `TELEMETRY_BENCH_IDLE=5 target/release/deps/emit-*`.
 const IDLE_ENV: &str = "TELEMETRY_BENCH_IDLE";
 
+/// Cache lines for the probe of `idle_only`: what touching memory costs after a pause.
+#[repr(align(128))]
+struct ProbeLine(AtomicU64);
+static PROBE: [ProbeLine; 64] = [const { ProbeLine(AtomicU64::new(0)) }; 64];
+
+/// Loads 16 lines of `PROBE`, each address depending on the previous load.
+fn probe_dependent_lines() {
+    // Through `black_box`: the array is never written, so the loads would fold away.
+    let lines = black_box(&PROBE);
+    let mut at = 0usize;
+    for _ in 0..16 {
+        at = (lines[at].0.load(Ordering::Relaxed) as usize + at * 5 + 1) % lines.len();
+    }
+    black_box(at);
+}
+
 fn idle_only(runs: usize) {
     let overhead = timer_overhead();
     let dir = tempfile::tempdir().unwrap();
@@ -622,6 +638,7 @@ fn idle_only(runs: usize) {
         let (clock, clock_busy) = idle_both(overhead, |_| {
             black_box(std::time::SystemTime::now());
         });
+        let (probe, probe_busy) = idle_both(overhead, |_| probe_dependent_lines());
         let (slept, busy) = idle_both(overhead, emit_ours);
         // Two emits after the pause: the second one runs warm.
         let (twice, twice_busy) = idle_both(overhead, |i| {
@@ -649,7 +666,8 @@ fn idle_only(runs: usize) {
         println!(
             "idle emit, caller slept / busy: {:.0} / {:.0} ns (a second emit right after: \
              {:.0} / {:.0} ns; event switched off: {:.0} / {:.0} ns); writer stalled: {:.0} / {:.0} ns \
-             (floors: empty call {:.0} / {:.0} ns, SystemTime::now() {:.0} / {:.0} ns)",
+             (floors: empty call {:.0} / {:.0} ns, SystemTime::now() {:.0} / {:.0} ns, \
+             16 dependent loads {:.0} / {:.0} ns)",
             slept.ns,
             busy.ns,
             twice.ns - slept.ns,
@@ -661,7 +679,9 @@ fn idle_only(runs: usize) {
             floor.ns,
             floor_busy.ns,
             clock.ns,
-            clock_busy.ns
+            clock_busy.ns,
+            probe.ns,
+            probe_busy.ns
         );
     }
     drop(guard);

@@ -29,14 +29,76 @@
 //!
 //! This module is the crate's only `unsafe` code: the slots are `MaybeUninit` cells
 //! handed between threads by the protocol above. Its tests run the protocol under
-//! contention; every `unsafe` block states why it holds.
+//! contention, and its loom models (`loom_tests`, `scripts/loom.sh`) check it in every
+//! interleaving and memory ordering outcome within a preemption bound; every `unsafe`
+//! block states why it holds.
 
 #![allow(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+use sync::{AtomicBool, AtomicU64, UnsafeCell};
+
+/// What the ring is built on: std's atomics and cells, or, when the crate's unit tests
+/// are built with `--cfg loom` (`scripts/loom.sh`), loom's models of them, so that
+/// `loom_tests` explores the interleavings and memory orderings of the protocol.
+/// The two expose the same API; the std side is the plain types with no overhead.
+mod sync {
+    #[cfg(all(test, loom))]
+    pub(super) use loom::{
+        cell::UnsafeCell,
+        hint::spin_loop,
+        sync::atomic::{AtomicBool, AtomicU64},
+        thread::yield_now,
+    };
+    #[cfg(not(all(test, loom)))]
+    pub(super) use std::{
+        hint::spin_loop,
+        sync::atomic::{AtomicBool, AtomicU64},
+        thread::yield_now,
+    };
+
+    /// `std::cell::UnsafeCell` with loom's access API: the pointer is lent to a closure
+    /// (`with` to read, `with_mut` to write), which lets loom check each access.
+    #[cfg(not(all(test, loom)))]
+    #[repr(transparent)]
+    pub(super) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    #[cfg(not(all(test, loom)))]
+    impl<T> UnsafeCell<T> {
+        #[inline]
+        pub(super) const fn new(value: T) -> UnsafeCell<T> {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+
+        /// Calls `f` with a pointer to the value, for reading.
+        #[inline]
+        pub(super) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Calls `f` with a pointer to the value, for writing.
+        #[inline]
+        pub(super) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// The value of an atomic the caller has exclusive access to (`AtomicU64::get_mut`,
+    /// which loom's atomics spell `with_mut`).
+    #[cfg(not(all(test, loom)))]
+    #[inline]
+    pub(super) fn get_mut(atomic: &mut AtomicU64) -> u64 {
+        *atomic.get_mut()
+    }
+
+    #[cfg(all(test, loom))]
+    pub(super) fn get_mut(atomic: &mut AtomicU64) -> u64 {
+        atomic.with_mut(|value| *value)
+    }
+}
 
 /// One slot: its stamp, then the value.
 struct Slot<T> {
@@ -113,7 +175,11 @@ impl<T> Ring<T> {
     #[inline]
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
         let producers = &self.producers.0;
-        let mut tail = producers.tail.load(Ordering::Relaxed);
+        // `tail` is read with Acquire and claimed with Release so that a `tail` read
+        // comes with the `head` its claimer had seen: otherwise `head` read next could
+        // be older than that claim, and a ring that never held `capacity` values could
+        // look full (free on x86: the same instructions as Relaxed).
+        let mut tail = producers.tail.load(Ordering::Acquire);
         loop {
             // `head_seen` <= `head`, so a slot free by it is free.
             let mut seen = producers.head_seen.load(Ordering::Acquire);
@@ -124,7 +190,7 @@ impl<T> Ring<T> {
                 producers.head_seen.fetch_max(seen, Ordering::AcqRel);
                 if tail.wrapping_sub(seen) >= self.capacity {
                     // Full, unless another producer moved `tail` since we read it.
-                    let now = producers.tail.load(Ordering::Relaxed);
+                    let now = producers.tail.load(Ordering::Acquire);
                     if now == tail {
                         return Err(value);
                     }
@@ -135,20 +201,22 @@ impl<T> Ring<T> {
             match producers.tail.compare_exchange_weak(
                 tail,
                 tail + 1,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
+                Ordering::Release,
+                Ordering::Acquire,
             ) {
                 Ok(_) => break,
                 Err(now) => tail = now,
             }
         }
         let slot = self.slot(tail);
-        // SAFETY: this thread claimed `tail`, so no other producer writes this slot
-        // for this lap; the consumer took the slot's previous value (position
-        // `tail - capacity` < `seen` <= `head`, and the Acquire loads of
-        // `head_seen`/`head` pair with the consumer's Release store of `head` after
-        // it read the value), and will not read it before the stamp below.
-        unsafe { (*slot.value.get()).write(value) };
+        slot.value.with_mut(|cell| {
+            // SAFETY: this thread claimed `tail`, so no other producer writes this slot
+            // for this lap; the consumer took the slot's previous value (position
+            // `tail - capacity` < `seen` <= `head`, and the Acquire loads of
+            // `head_seen`/`head` pair with the consumer's Release store of `head` after
+            // it read the value), and will not read it before the stamp below.
+            unsafe { (*cell).write(value) };
+        });
         slot.stamp.store(tail + 1, Ordering::Release);
         Ok(())
     }
@@ -183,13 +251,15 @@ impl<T> Ring<T> {
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // `&mut self`: no producer is mid-push, so every claimed slot is published.
-        let head = *self.head.0.get_mut();
-        let tail = *self.producers.0.tail.get_mut();
+        let head = sync::get_mut(&mut self.head.0);
+        let tail = sync::get_mut(&mut self.producers.0.tail);
         for position in head..tail {
             let slot = self.slot(position);
             debug_assert_eq!(slot.stamp.load(Ordering::Relaxed), position + 1);
-            // SAFETY: published (above) and not taken (at or after `head`).
-            unsafe { (*slot.value.get()).assume_init_drop() };
+            slot.value.with_mut(|cell| {
+                // SAFETY: published (above) and not taken (at or after `head`).
+                unsafe { (*cell).assume_init_drop() };
+            });
         }
     }
 }
@@ -211,10 +281,12 @@ impl<T> Consumer<'_, T> {
         if slot.stamp.load(Ordering::Acquire) != head + 1 {
             return None;
         }
-        // SAFETY: the stamp (Acquire, paired with the producer's Release) says the
-        // value for `head` is written; this is the only consumer; the producers of the
-        // next lap wait for `head` to move past it (below, after the read).
-        let value = unsafe { (*slot.value.get()).assume_init_read() };
+        let value = slot.value.with(|cell| {
+            // SAFETY: the stamp (Acquire, paired with the producer's Release) says the
+            // value for `head` is written; this is the only consumer; the producers of
+            // the next lap wait for `head` to move past it (below, after the read).
+            unsafe { (*cell).assume_init_read() }
+        });
         ring.head.0.store(head + 1, Ordering::Release);
         Some(value)
     }
@@ -234,9 +306,9 @@ impl<T> Consumer<'_, T> {
             }
             spins += 1;
             if spins < 64 {
-                std::hint::spin_loop();
+                sync::spin_loop();
             } else {
-                std::thread::yield_now();
+                sync::yield_now();
             }
         }
     }
@@ -248,7 +320,7 @@ impl<T> Drop for Consumer<'_, T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -369,5 +441,363 @@ mod tests {
             (THREADS * EACH) as usize
         );
         assert!(taken > 0);
+    }
+}
+
+/// Model checks of the protocol: loom runs each test in every interleaving of its
+/// threads (up to `PREEMPTIONS` preemptions, or `LOOM_MAX_PREEMPTIONS`), letting each
+/// atomic load return any value its memory ordering allows, and fails on any access to
+/// a slot's value that is not ordered after the previous one. Run with `scripts/loom.sh`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Ring;
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicBool;
+    use loom::thread;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Keeps the suite to seconds (unbounded, the larger models take minutes each).
+    const PREEMPTIONS: usize = 4;
+
+    fn check(model: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound.get_or_insert(PREEMPTIONS);
+        builder.check(model);
+    }
+
+    /// The producer index of values pushed before the model's threads start.
+    const BEFORE: usize = 2;
+    const PRODUCERS: usize = 3;
+    const SEQS: usize = 4;
+
+    /// How many times each value was made and dropped. Bookkeeping beside the model
+    /// (std atomics, which loom neither schedules around nor checks).
+    #[derive(Default)]
+    struct Ledger {
+        made: [AtomicUsize; PRODUCERS * SEQS],
+        dropped: [AtomicUsize; PRODUCERS * SEQS],
+    }
+
+    impl Ledger {
+        /// A ledger for one execution of a model. Leaked (a few hundred bytes per
+        /// execution): a value taken twice, which these tests look for, is dropped twice,
+        /// and that must show in the counts rather than free a shared ledger.
+        fn new() -> &'static Ledger {
+            Box::leak(Box::default())
+        }
+
+        fn value(&'static self, producer: usize, seq: usize) -> Value {
+            let value = Value {
+                producer,
+                seq,
+                ledger: self,
+            };
+            self.made[value.index()].fetch_add(1, Ordering::Relaxed);
+            value
+        }
+
+        fn assert_each_dropped_once(&self) {
+            for (index, (made, dropped)) in self.made.iter().zip(&self.dropped).enumerate() {
+                assert_eq!(
+                    dropped.load(Ordering::Relaxed),
+                    made.load(Ordering::Relaxed),
+                    "drops of value {}/{}",
+                    index / SEQS,
+                    index % SEQS
+                );
+            }
+        }
+    }
+
+    /// The `seq`th value pushed by `producer`; counts its drops in the ledger.
+    struct Value {
+        producer: usize,
+        seq: usize,
+        ledger: &'static Ledger,
+    }
+
+    impl Value {
+        fn key(&self) -> (usize, usize) {
+            (self.producer, self.seq)
+        }
+
+        fn index(&self) -> usize {
+            self.producer * SEQS + self.seq
+        }
+    }
+
+    impl Drop for Value {
+        fn drop(&mut self) {
+            self.ledger.dropped[self.index()].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A thread pushing `seqs` values as `producer`, once each; returns those refused,
+    /// checked to be the very value pushed.
+    fn spawn_producer(
+        ring: &Arc<Ring<Value>>,
+        ledger: &'static Ledger,
+        producer: usize,
+        seqs: usize,
+    ) -> thread::JoinHandle<Vec<Value>> {
+        let ring = Arc::clone(ring);
+        thread::spawn(move || {
+            let mut refused = Vec::new();
+            for seq in 0..seqs {
+                if let Err(back) = ring.push(ledger.value(producer, seq)) {
+                    assert_eq!(back.key(), (producer, seq));
+                    refused.push(back);
+                }
+            }
+            refused
+        })
+    }
+
+    /// Every value made is in `taken` or `refused`, exactly once, and each producer's
+    /// values were taken in the order it pushed them.
+    fn assert_accounted(taken: &[Value], refused: &[Value], made: &[(usize, usize)]) {
+        let mut seen: Vec<_> = taken.iter().chain(refused).map(Value::key).collect();
+        seen.sort_unstable();
+        let mut made = made.to_vec();
+        made.sort_unstable();
+        assert_eq!(seen, made);
+        for producer in 0..PRODUCERS {
+            let seqs: Vec<_> = taken
+                .iter()
+                .filter(|v| v.producer == producer)
+                .map(|v| v.seq)
+                .collect();
+            assert!(seqs.is_sorted(), "producer {producer} taken as {seqs:?}");
+        }
+    }
+
+    fn keys(producers: usize, seqs: usize) -> Vec<(usize, usize)> {
+        (0..producers)
+            .flat_map(|p| (0..seqs).map(move |s| (p, s)))
+            .collect()
+    }
+
+    /// Two producers push `seqs` values each while the consumer tries `pops` pops; after
+    /// they are joined, `pop_settled` drains the rest.
+    fn producers_race_the_consumer(capacity: usize, seqs: usize, pops: usize) {
+        check(move || {
+            let ledger = Ledger::new();
+            let ring = Arc::new(Ring::new(capacity));
+            let producers = [0, 1].map(|p| spawn_producer(&ring, ledger, p, seqs));
+            let mut taken = Vec::new();
+            let mut rx = ring.consumer().expect("the only consumer");
+            taken.extend((0..pops).filter_map(|_| rx.pop()));
+            let refused: Vec<_> = producers
+                .into_iter()
+                .flat_map(|p| p.join().unwrap())
+                .collect();
+            while let Some(value) = rx.pop_settled() {
+                taken.push(value);
+            }
+            assert!(rx.pop().is_none());
+            assert!(ring.is_empty());
+            drop(rx);
+            assert_accounted(&taken, &refused, &keys(2, seqs));
+            // A push is refused only when `capacity` positions are claimed.
+            assert!(
+                taken.len() >= capacity.min(2 * seqs),
+                "{} taken, {} refused",
+                taken.len(),
+                refused.len()
+            );
+            drop((taken, refused, ring));
+            ledger.assert_each_dropped_once();
+        });
+    }
+
+    #[test]
+    fn two_producers_and_the_consumer_with_one_slot() {
+        producers_race_the_consumer(1, 2, 2);
+    }
+
+    #[test]
+    fn two_producers_and_the_consumer_with_two_slots() {
+        producers_race_the_consumer(2, 2, 2);
+    }
+
+    /// Apart from the other thread's value, the two-slot ring never holds more than one,
+    /// so that thread's push is never refused. (With `tail` read Relaxed, it could see
+    /// the second claim below with a `head` from before the pop that preceded it.)
+    #[test]
+    fn a_push_is_not_refused_while_the_ring_has_room() {
+        check(|| {
+            let ledger = Ledger::new();
+            let ring = Arc::new(Ring::new(2));
+            let other = spawn_producer(&ring, ledger, 1, 1);
+            assert!(ring.push(ledger.value(0, 0)).is_ok(), "room for two");
+            // `None`: `other` claimed the first slot and has not published it yet.
+            let popped = ring.consumer().expect("the only consumer").pop();
+            let mut refused = Vec::new();
+            if popped.is_some() {
+                assert!(
+                    ring.push(ledger.value(0, 1)).is_ok(),
+                    "one value in the ring"
+                );
+            } else if let Err(back) = ring.push(ledger.value(0, 1)) {
+                refused.push(back);
+            }
+            refused.extend(other.join().unwrap());
+            assert!(
+                refused.iter().all(|v| v.producer == 0),
+                "refused with room for it"
+            );
+            let mut taken: Vec<_> = popped.into_iter().collect();
+            let mut rx = ring.consumer().expect("the only consumer");
+            while let Some(value) = rx.pop() {
+                taken.push(value);
+            }
+            drop(rx);
+            assert_accounted(&taken, &refused, &[(0, 0), (0, 1), (1, 0)]);
+            drop((taken, refused, ring));
+            ledger.assert_each_dropped_once();
+        });
+    }
+
+    #[test]
+    fn a_full_ring_takes_a_push_once_the_consumer_has_popped() {
+        check(|| {
+            let ledger = Ledger::new();
+            let ring = Arc::new(Ring::new(1));
+            assert!(ring.push(ledger.value(BEFORE, 0)).is_ok());
+            let popped = Arc::new(AtomicBool::new(false));
+            let producer = {
+                let (ring, popped) = (Arc::clone(&ring), Arc::clone(&popped));
+                thread::spawn(move || {
+                    let Err(back) = ring.push(ledger.value(0, 0)) else {
+                        return;
+                    };
+                    while !popped.load(Ordering::Acquire) {
+                        thread::yield_now();
+                    }
+                    // The copy of `head` says full: the push must look at `head` itself.
+                    assert!(ring.push(back).is_ok(), "refused after the pop");
+                })
+            };
+            let mut rx = ring.consumer().expect("the only consumer");
+            assert_eq!(rx.pop().map(|v| v.key()), Some((BEFORE, 0)));
+            popped.store(true, Ordering::Release);
+            producer.join().unwrap();
+            assert_eq!(rx.pop_settled().map(|v| v.key()), Some((0, 0)));
+            assert!(rx.pop_settled().is_none());
+            drop(rx);
+            drop(ring);
+            ledger.assert_each_dropped_once();
+        });
+    }
+
+    /// The consumer empties a full ring while two producers push into it: a producer may
+    /// claim a freed slot on the copy of `head` another producer refreshed.
+    #[test]
+    fn producers_refill_slots_freed_under_them() {
+        check(|| {
+            let ledger = Ledger::new();
+            let ring = Arc::new(Ring::new(2));
+            for seq in 0..2 {
+                assert!(ring.push(ledger.value(BEFORE, seq)).is_ok());
+            }
+            let producers = [0, 1].map(|p| spawn_producer(&ring, ledger, p, 1));
+            let mut rx = ring.consumer().expect("the only consumer");
+            let mut taken = Vec::new();
+            for seq in 0..2 {
+                let value = rx.pop().expect("pushed before the producers started");
+                assert_eq!(value.key(), (BEFORE, seq));
+                taken.push(value);
+            }
+            let refused: Vec<_> = producers
+                .into_iter()
+                .flat_map(|p| p.join().unwrap())
+                .collect();
+            while let Some(value) = rx.pop_settled() {
+                taken.push(value);
+            }
+            drop(rx);
+            let mut made = keys(2, 1);
+            made.extend([(BEFORE, 0), (BEFORE, 1)]);
+            assert_accounted(&taken, &refused, &made);
+            drop((taken, refused, ring));
+            ledger.assert_each_dropped_once();
+        });
+    }
+
+    /// `pop` reports an empty ring while the first claimed slot is unpublished, even if
+    /// a later one is; `pop_settled` waits for it.
+    #[test]
+    fn pop_settled_waits_for_a_claimed_slot() {
+        check(|| {
+            let ledger = Ledger::new();
+            let ring = Arc::new(Ring::new(2));
+            let pushed = Arc::new(AtomicBool::new(false));
+            let first = spawn_producer(&ring, ledger, 0, 1);
+            let second = {
+                let (ring, pushed) = (Arc::clone(&ring), Arc::clone(&pushed));
+                thread::spawn(move || {
+                    assert!(ring.push(ledger.value(1, 0)).is_ok(), "room for two");
+                    pushed.store(true, Ordering::Release);
+                })
+            };
+            let mut rx = ring.consumer().expect("the only consumer");
+            while !pushed.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
+            let mut taken = vec![rx.pop_settled().expect("a value is pushed")];
+            assert!(first.join().unwrap().is_empty(), "room for two");
+            second.join().unwrap();
+            taken.push(rx.pop_settled().expect("two values are pushed"));
+            assert!(rx.pop_settled().is_none());
+            drop(rx);
+            assert_accounted(&taken, &[], &keys(2, 1));
+            drop((taken, ring));
+            ledger.assert_each_dropped_once();
+        });
+    }
+
+    /// The ring is dropped by whichever thread lets go of it last, with values in it.
+    #[test]
+    fn values_left_in_a_dropped_ring_are_dropped_once() {
+        check(|| {
+            let ledger = Ledger::new();
+            let ring = Arc::new(Ring::new(2));
+            let producers =
+                [(0, 2), (1, 1)].map(|(p, seqs)| spawn_producer(&ring, ledger, p, seqs));
+            drop(ring.consumer().expect("the only consumer").pop());
+            drop(ring);
+            for producer in producers {
+                drop(producer.join().unwrap());
+            }
+            ledger.assert_each_dropped_once();
+        });
+    }
+
+    /// Two threads take turns as the consumer: the lock hands `head` over.
+    #[test]
+    fn the_consumer_role_passes_between_threads() {
+        check(|| {
+            let ledger = Ledger::new();
+            let ring = Arc::new(Ring::new(2));
+            for seq in 0..2 {
+                assert!(ring.push(ledger.value(BEFORE, seq)).is_ok());
+            }
+            let other = {
+                let ring = Arc::clone(&ring);
+                thread::spawn(move || ring.consumer().and_then(|mut rx| rx.pop()))
+            };
+            let mine = ring.consumer().and_then(|mut rx| rx.pop());
+            let mut taken: Vec<_> = mine.into_iter().chain(other.join().unwrap()).collect();
+            let mut rx = ring.consumer().expect("the others are gone");
+            while let Some(value) = rx.pop() {
+                taken.push(value);
+            }
+            drop(rx);
+            // Which thread popped first is not observed: check the values, not the order.
+            taken.sort_unstable_by_key(Value::key);
+            assert_accounted(&taken, &[], &[(BEFORE, 0), (BEFORE, 1)]);
+            drop((taken, ring));
+            ledger.assert_each_dropped_once();
+        });
     }
 }

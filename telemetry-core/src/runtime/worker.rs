@@ -362,7 +362,7 @@ impl Writer {
                 && last_stats.elapsed() >= every
             {
                 last_stats = Instant::now();
-                self.write_stats();
+                self.write_stats(false);
             }
             if shared.closed.load(Ordering::SeqCst) {
                 // Shutdown: what was pushed before `closed` was set is drained by one
@@ -383,7 +383,7 @@ impl Writer {
                 self.write_batch();
                 if self.stats_interval.is_some() {
                     // The totals, so the output ends with its own accounting.
-                    self.write_stats();
+                    self.write_stats(true);
                 }
                 self.flush_sinks();
                 for ack in acks {
@@ -508,9 +508,16 @@ impl Writer {
     }
 
     /// The internal `telemetry.stats` record (type `stats`): the counters so far.
-    fn write_stats(&mut self) {
+    fn write_stats(&mut self, last: bool) {
         self.write_batch();
-        let s = super::snapshot(&self.shared);
+        let mut s = super::snapshot(&self.shared);
+        if last {
+            // After the last pass, what is still unaccounted for was pushed by a thread
+            // that saw the pipeline open just before shutdown closed it, after the
+            // pass: shutdown counts those as dropped (disabled), so the file's last
+            // record balances as `stats()` will.
+            s.dropped_disabled += s.lost();
+        }
         let properties = [
             ("emitted", s.emitted),
             ("exported", s.exported),
