@@ -229,6 +229,7 @@ impl<T> Ring<T> {
     }
 
     /// Whether there is nothing to take (claimed slots being written count as values).
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -289,6 +290,15 @@ impl<T> Consumer<'_, T> {
         });
         ring.head.0.store(head + 1, Ordering::Release);
         Some(value)
+    }
+
+    /// Whether [`pop`](Self::pop) would return a value now. Reads only the first
+    /// slot's stamp, never `tail`: a value whose producer is between its claim and its
+    /// stamp is not counted.
+    #[inline]
+    pub(crate) fn has_next(&self) -> bool {
+        let head = self.ring.head.0.load(Ordering::Relaxed);
+        self.ring.slot(head).stamp.load(Ordering::Acquire) == head + 1
     }
 
     /// Like [`pop`](Self::pop), but when the first value is claimed and not yet
@@ -355,6 +365,22 @@ mod tests {
             assert!(ring.is_empty());
             assert_eq!(rx.pop_settled(), None);
         }
+    }
+
+    #[test]
+    fn has_next_sees_published_values_only() {
+        let ring = Ring::new(2);
+        let mut rx = ring.consumer().unwrap();
+        assert!(!rx.has_next());
+        assert!(ring.push(1).is_ok());
+        assert!(rx.has_next());
+        assert_eq!(rx.pop(), Some(1));
+        assert!(!rx.has_next());
+        // Wrapped: the slot's stamp from the previous lap does not count.
+        assert!(ring.push(2).is_ok());
+        assert!(ring.push(3).is_ok());
+        assert_eq!((rx.pop(), rx.pop()), (Some(2), Some(3)));
+        assert!(!rx.has_next());
     }
 
     #[test]

@@ -400,10 +400,13 @@ impl Writer {
                 continue;
             }
             // Announce the nap, then look once more: an event pushed before the
-            // announcement is seen now; one pushed after sees `sleeping` (SeqCst on
-            // both sides) and may wake us.
+            // announcement is normally seen now; one pushed after sees `sleeping` and
+            // may wake us. The look reads the next slot only, not the producers' claim
+            // counter: reading that would put its line in this core's cache, and the
+            // next emit's claim would wait to take it back. A push this look misses
+            // (mid-claim, or not yet visible) waits at most for the end of the nap.
             shared.sleeping.0.store(true, Ordering::SeqCst);
-            if shared.queue.is_empty() && !shared.closed.load(Ordering::SeqCst) {
+            if !rx.has_next() && !shared.closed.load(Ordering::SeqCst) {
                 std::thread::park_timeout(MAX_IDLE);
             }
             shared.sleeping.0.store(false, Ordering::SeqCst);
