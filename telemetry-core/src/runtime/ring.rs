@@ -560,6 +560,17 @@ mod loom_tests {
 
     /// A thread pushing `seqs` values as `producer`, once each; returns those refused,
     /// checked to be the very value pushed.
+    /// A fresh ledger and a shared ring of `capacity` holding `prefilled` values, pushed
+    /// before any other thread starts (keys `(BEFORE, 0..prefilled)`).
+    fn ring_with(capacity: usize, prefilled: usize) -> (&'static Ledger, Arc<Ring<Value>>) {
+        let ledger = Ledger::new();
+        let ring = Arc::new(Ring::new(capacity));
+        for seq in 0..prefilled {
+            assert!(ring.push(ledger.value(BEFORE, seq)).is_ok());
+        }
+        (ledger, ring)
+    }
+
     fn spawn_producer(
         ring: &Arc<Ring<Value>>,
         ledger: &'static Ledger,
@@ -607,8 +618,7 @@ mod loom_tests {
     /// they are joined, `pop_settled` drains the rest.
     fn producers_race_the_consumer(capacity: usize, seqs: usize, pops: usize) {
         check(move || {
-            let ledger = Ledger::new();
-            let ring = Arc::new(Ring::new(capacity));
+            let (ledger, ring) = ring_with(capacity, 0);
             let producers = [0, 1].map(|p| spawn_producer(&ring, ledger, p, seqs));
             let mut taken = Vec::new();
             let mut rx = ring.consumer().expect("the only consumer");
@@ -652,8 +662,7 @@ mod loom_tests {
     #[test]
     fn a_push_is_not_refused_while_the_ring_has_room() {
         check(|| {
-            let ledger = Ledger::new();
-            let ring = Arc::new(Ring::new(2));
+            let (ledger, ring) = ring_with(2, 0);
             let other = spawn_producer(&ring, ledger, 1, 1);
             assert!(ring.push(ledger.value(0, 0)).is_ok(), "room for two");
             // `None`: `other` claimed the first slot and has not published it yet.
@@ -687,9 +696,7 @@ mod loom_tests {
     #[test]
     fn a_full_ring_takes_a_push_once_the_consumer_has_popped() {
         check(|| {
-            let ledger = Ledger::new();
-            let ring = Arc::new(Ring::new(1));
-            assert!(ring.push(ledger.value(BEFORE, 0)).is_ok());
+            let (ledger, ring) = ring_with(1, 1);
             let popped = Arc::new(AtomicBool::new(false));
             let producer = {
                 let (ring, popped) = (Arc::clone(&ring), Arc::clone(&popped));
@@ -721,11 +728,7 @@ mod loom_tests {
     #[test]
     fn producers_refill_slots_freed_under_them() {
         check(|| {
-            let ledger = Ledger::new();
-            let ring = Arc::new(Ring::new(2));
-            for seq in 0..2 {
-                assert!(ring.push(ledger.value(BEFORE, seq)).is_ok());
-            }
+            let (ledger, ring) = ring_with(2, 2);
             let producers = [0, 1].map(|p| spawn_producer(&ring, ledger, p, 1));
             let mut rx = ring.consumer().expect("the only consumer");
             let mut taken = Vec::new();
@@ -755,8 +758,7 @@ mod loom_tests {
     #[test]
     fn pop_settled_waits_for_a_claimed_slot() {
         check(|| {
-            let ledger = Ledger::new();
-            let ring = Arc::new(Ring::new(2));
+            let (ledger, ring) = ring_with(2, 0);
             let pushed = Arc::new(AtomicBool::new(false));
             let first = spawn_producer(&ring, ledger, 0, 1);
             let second = {
@@ -786,8 +788,7 @@ mod loom_tests {
     #[test]
     fn values_left_in_a_dropped_ring_are_dropped_once() {
         check(|| {
-            let ledger = Ledger::new();
-            let ring = Arc::new(Ring::new(2));
+            let (ledger, ring) = ring_with(2, 0);
             let producers =
                 [(0, 2), (1, 1)].map(|(p, seqs)| spawn_producer(&ring, ledger, p, seqs));
             drop(ring.consumer().expect("the only consumer").pop());
@@ -803,11 +804,7 @@ mod loom_tests {
     #[test]
     fn the_consumer_role_passes_between_threads() {
         check(|| {
-            let ledger = Ledger::new();
-            let ring = Arc::new(Ring::new(2));
-            for seq in 0..2 {
-                assert!(ring.push(ledger.value(BEFORE, seq)).is_ok());
-            }
+            let (ledger, ring) = ring_with(2, 2);
             let other = {
                 let ring = Arc::clone(&ring);
                 thread::spawn(move || ring.consumer().and_then(|mut rx| rx.pop()))
