@@ -4,8 +4,9 @@
 //! there, a push first *loads* its slot's stamp, which the consumer wrote when it took
 //! the slot's previous event, and moves the tail that the consumer reads whenever it
 //! finds the queue empty. After the writer has been idle, both are cache lines held by
-//! the writer's core, so a sporadic emit waited for two cross-core transfers (about
-//! 100 ns each on a 2-vCPU VM): the *idle* emit cost 170-290 ns while a burst cost 33.
+//! the writer's core, so a sporadic emit waited for two cross-core transfers: on a
+//! 2-vCPU VM the *idle* emit cost 170-290 ns while a burst cost 33 (40 ns idle with
+//! this ring; BENCHMARKS.md).
 //!
 //! Here the consumer writes nothing a producer reads on its way in:
 //! - producers claim positions from `tail`, which only producers touch (one producer
